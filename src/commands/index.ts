@@ -1,0 +1,6 @@
+// Registry of CLI commands: adding a command is one file in src/commands and one line here.
+import type { Command } from 'commander';
+import { register as doctor } from './doctor.ts';
+import { register as train } from './train.ts';
+
+export const COMMANDS: Array<(program: Command) => void> = [doctor, train];

@@ -1,0 +1,85 @@
+// Saving and loading trained models: parameters in a safetensors-layout checkpoint
+// with metadata (config, corpus version, seed, curve, hash, provenance).
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { ModelConfig, initParams, namedParams, type Params } from './model.ts';
+import { TrainConfig } from './train.ts';
+import { loadSafetensors, saveSafetensors } from './checkpoint.ts';
+import { modelPath, ZOO_IDS } from './zoo.ts';
+import { UserError } from '../util/errors.ts';
+
+export const ModelMetadata = z.object({
+  kind: z.literal('faithbench-model'),
+  id: z.string(),
+  config: TrainConfig,
+  corpus_version: z.string(),
+  seed: z.number().int(),
+  curve: z.array(z.object({ step: z.number(), train_loss: z.number(), val_loss: z.number().optional(), l0: z.number(), lr: z.number() })),
+  param_count: z.number().int(),
+  density: z.record(z.string(), z.number()),
+  backend: z.string(),
+  tfjs_version: z.string(),
+  package_version: z.string(),
+  train_wall_s: z.number(),
+  created: z.string(),
+  content_hash: z.string(),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadata>;
+
+export interface LoadedModel {
+  id: string;
+  cfg: ModelConfig;
+  params: Params;
+  meta: ModelMetadata;
+  /** content hash of the weights (sha256 hex) */
+  hash: string;
+}
+
+export function saveModel(path: string, params: Params, meta: Omit<ModelMetadata, 'content_hash' | 'param_count' | 'density'>): string {
+  const tensors = namedParams(params).map(([name, v]) => ({ name, shape: v.shape, data: v.dataSync() as Float32Array }));
+  const density: Record<string, number> = {};
+  for (const t of tensors) {
+    if (t.shape.length !== 2) continue;
+    let nz = 0;
+    for (const x of t.data) if (x !== 0) nz++;
+    density[t.name] = nz / t.data.length;
+  }
+  const param_count = tensors.reduce((a, t) => a + t.data.length, 0);
+  return saveSafetensors(path, tensors, { ...meta, param_count, density });
+}
+
+/** Load a model by zoo id or by checkpoint path; validates metadata, shapes and hash. */
+export function loadModel(idOrPath: string): LoadedModel {
+  const isPath = idOrPath.endsWith('.safetensors') || idOrPath.includes('/');
+  const path = isPath ? idOrPath : modelPath(idOrPath);
+  if (!isPath && !ZOO_IDS.includes(idOrPath)) {
+    throw new UserError(`unknown model "${idOrPath}": expected one of ${ZOO_IDS.join(', ')} or a path to a .safetensors checkpoint`);
+  }
+  if (!existsSync(path)) {
+    throw new UserError(isPath ? `checkpoint ${path}: file not found` : `model "${idOrPath}" has no checkpoint at ${path}: run \`faithbench train --model ${idOrPath}\``);
+  }
+  const { tensors, metadata } = loadSafetensors(path);
+  const parsed = ModelMetadata.safeParse(metadata);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(`checkpoint ${path}: metadata invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const meta = parsed.data;
+  const cfg = meta.config.model;
+  // build a parameter skeleton from the config and check every tensor against it
+  const params = tf.tidy(() => initParams(cfg, 0));
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const [name, v] of namedParams(params)) {
+    const t = byName.get(name);
+    if (!t) throw new UserError(`checkpoint ${path}: missing tensor "${name}"`);
+    if (JSON.stringify(t.shape) !== JSON.stringify(v.shape)) {
+      throw new UserError(`checkpoint ${path}: tensor "${name}" has shape ${JSON.stringify(t.shape)}, config expects ${JSON.stringify(v.shape)}`);
+    }
+    v.assign(tf.tensor(t.data, t.shape));
+    byName.delete(name);
+  }
+  if (byName.size > 0) throw new UserError(`checkpoint ${path}: unexpected tensor "${[...byName.keys()][0]}"`);
+  for (const [, v] of namedParams(params)) (v as unknown as { trainable: boolean }).trainable = false;
+  return { id: meta.id, cfg, params, meta, hash: meta.content_hash };
+}

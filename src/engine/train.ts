@@ -1,0 +1,223 @@
+// Training loop for the reference models: next-token cross-entropy on the built-in
+// corpus, AdamW, global gradient-norm clipping, LR warm-up + linear decay, and for
+// weight-sparse models the Gao et al. recipe (top-|w| per matrix after every step,
+// L0 annealed over the first half, LR scaled by 1/sqrt(L0)). Resumable: state
+// (weights, optimizer moments, RNG, curve) is saved periodically and on interrupt.
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { z } from 'zod';
+import { ModelConfig, initParams, namedParams, forward, sparsifiedMatrices, type Params } from './model.ts';
+import { topMagnitudeMask, l0At } from './sparsity.ts';
+import { loadSafetensors, saveSafetensors, type NamedArray } from './checkpoint.ts';
+import { generateStories, sampleTrainingBatch, CORPUS_VERSION, type Story } from '../corpus/index.ts';
+import { UserError } from '../util/errors.ts';
+
+export const TrainConfig = z
+  .object({
+    model: ModelConfig,
+    steps: z.number().int().positive(),
+    batchSize: z.number().int().positive(),
+    lr: z.number().positive(),
+    warmupSteps: z.number().int().nonnegative(),
+    weightDecay: z.number().nonnegative().default(0.01),
+    beta1: z.number().default(0.9),
+    beta2: z.number().default(0.95),
+    clipNorm: z.number().positive().default(1),
+    /** target fraction of nonzero weights per matrix; 1 = dense */
+    l0Target: z.number().gt(0).lte(1).default(1),
+    minPerColumn: z.number().int().nonnegative().default(4),
+    seed: z.number().int().nonnegative(),
+    corpusSeed: z.number().int().nonnegative().default(1),
+    corpusStories: z.number().int().positive().default(20000),
+    evalEvery: z.number().int().positive().default(100),
+    evalBatches: z.number().int().positive().default(4),
+  })
+  .strict();
+export type TrainConfig = z.infer<typeof TrainConfig>;
+
+export interface CurvePoint {
+  step: number;
+  train_loss: number;
+  val_loss?: number;
+  l0: number;
+  lr: number;
+}
+
+export interface TrainProgress {
+  step: number;
+  total: number;
+  loss: number;
+  valLoss?: number;
+}
+
+export interface TrainOptions {
+  /** where resumable state lives; resumed when present and its config matches */
+  statePath?: string;
+  /** save state every this many steps */
+  saveEvery?: number;
+  onProgress?: (p: TrainProgress) => void;
+  /** polled every step; when true the loop saves state and stops */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  params: Params;
+  curve: CurvePoint[];
+  completed: boolean;
+  resumedFrom: number;
+}
+
+export function configHash(cfg: TrainConfig): string {
+  return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 16);
+}
+
+export function lrAt(cfg: TrainConfig, step: number, l0: number): number {
+  const warm = cfg.warmupSteps > 0 ? Math.min(1, (step + 1) / cfg.warmupSteps) : 1;
+  const decay = step < cfg.warmupSteps ? 1 : 1 - (step - cfg.warmupSteps) / Math.max(1, cfg.steps - cfg.warmupSteps);
+  return (cfg.lr * warm * Math.max(0, decay)) / Math.sqrt(l0);
+}
+
+/** Next-token cross-entropy averaged over all positions. */
+export function lmLoss(params: Params, cfg: ModelConfig, input: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  const { logits } = forward(params, cfg, input);
+  const [B, T, V] = logits.shape;
+  const flat = tf.reshape(logits, [B * T, V]) as tf.Tensor2D;
+  const logp = tf.logSoftmax(flat);
+  const onehot = tf.oneHot(tf.reshape(target, [B * T]) as tf.Tensor1D, V);
+  return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
+}
+
+interface OptState {
+  m: tf.Variable[];
+  v: tf.Variable[];
+}
+
+function toArrays(prefix: string, vars: tf.Variable[], names: string[]): NamedArray[] {
+  return vars.map((v, i) => ({ name: `${prefix}${names[i]}`, shape: v.shape, data: v.dataSync() as Float32Array }));
+}
+
+/** Apply weight sparsity in place to every matrix; returns per-matrix density. */
+export function applyWeightSparsity(params: Params, l0: number, minPerColumn: number, masks?: Map<string, tf.Tensor>): void {
+  for (const [name, v] of sparsifiedMatrices(params)) {
+    const [rows, cols] = v.shape;
+    const w = v.dataSync() as Float32Array;
+    const mask = topMagnitudeMask(w, rows, cols, l0, minPerColumn);
+    const out = new Float32Array(w.length);
+    for (let i = 0; i < w.length; i++) out[i] = mask[i] ? w[i] : 0;
+    tf.tidy(() => v.assign(tf.tensor2d(out, [rows, cols])));
+    masks?.set(name, tf.tensor2d(Float32Array.from(mask), [rows, cols]));
+  }
+}
+
+export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<TrainResult> {
+  const mc = cfg.model;
+  const params = initParams(mc, cfg.seed);
+  const named = namedParams(params);
+  const names = named.map(([n]) => n);
+  const vars = named.map(([, v]) => v);
+  const opt: OptState = {
+    m: vars.map((v) => tf.variable(tf.zerosLike(v), false)),
+    v: vars.map((v) => tf.variable(tf.zerosLike(v), false)),
+  };
+  const hash = configHash(cfg);
+  // batch sampling RNG; its state is saved with the checkpoint so a resumed run sees the same batches
+  let rng = seedrandom(`train-${cfg.seed}`, { state: true });
+  let curve: CurvePoint[] = [];
+  let start = 0;
+
+  // resume
+  if (opts.statePath && existsSync(opts.statePath)) {
+    const st = loadSafetensors(opts.statePath);
+    const meta = st.metadata as unknown as { config_hash: string; step: number; rng: seedrandom.State.Arc4; curve: CurvePoint[] };
+    if (meta.config_hash !== hash) {
+      throw new UserError(`resume state ${opts.statePath} was written for a different training config; delete it to start over`);
+    }
+    const byName = new Map(st.tensors.map((t) => [t.name, t]));
+    const restore = (prefix: string, list: tf.Variable[]) =>
+      list.forEach((v, i) => {
+        const t = byName.get(prefix + names[i]);
+        if (!t) throw new UserError(`resume state ${opts.statePath} is missing ${prefix + names[i]}`);
+        v.assign(tf.tensor(t.data, t.shape));
+      });
+    restore('p.', vars);
+    restore('m.', opt.m);
+    restore('v.', opt.v);
+    start = meta.step;
+    curve = meta.curve;
+    rng = seedrandom('', { state: meta.rng });
+  }
+
+  const stories: Story[] = generateStories(cfg.corpusSeed, cfg.corpusStories);
+  const heldOut: Story[] = generateStories(cfg.corpusSeed + 1_000_003, Math.max(200, cfg.evalBatches * cfg.batchSize));
+  const evalRng = seedrandom(`eval-${cfg.seed}`);
+  const evalBatches = Array.from({ length: cfg.evalBatches }, () => sampleTrainingBatch(evalRng, heldOut, cfg.batchSize, mc.seqLen));
+
+  const saveState = (step: number) => {
+    if (!opts.statePath) return;
+    const tensors = [...toArrays('p.', vars, names), ...toArrays('m.', opt.m, names), ...toArrays('v.', opt.v, names)];
+    saveSafetensors(opts.statePath, tensors, { kind: 'train-state', config_hash: hash, step, rng: rng.state(), curve });
+  };
+
+  const evalLoss = (): number => {
+    let sum = 0;
+    for (const b of evalBatches) {
+      sum += tf.tidy(() => {
+        const x = tf.tensor2d(b.input, [cfg.batchSize, mc.seqLen], 'int32');
+        const y = tf.tensor2d(b.target, [cfg.batchSize, mc.seqLen], 'int32');
+        return lmLoss(params, mc, x, y).dataSync()[0];
+      });
+    }
+    return sum / evalBatches.length;
+  };
+
+  const decayed = new Set(names.filter((_, i) => vars[i].rank === 2));
+  const saveEvery = opts.saveEvery ?? 100;
+  let completed = true;
+  for (let step = start; step < cfg.steps; step++) {
+    if (opts.shouldStop?.()) {
+      saveState(step);
+      completed = false;
+      break;
+    }
+    const l0 = l0At(step, cfg.steps, cfg.l0Target);
+    const lr = lrAt(cfg, step, l0);
+    const batch = sampleTrainingBatch(rng, stories, cfg.batchSize, mc.seqLen);
+    const loss = tf.tidy(() => {
+      const x = tf.tensor2d(batch.input, [cfg.batchSize, mc.seqLen], 'int32');
+      const y = tf.tensor2d(batch.target, [cfg.batchSize, mc.seqLen], 'int32');
+      const { value, grads } = tf.variableGrads(() => lmLoss(params, mc, x, y), vars);
+      // global gradient-norm clipping
+      const gs = names.map((n) => grads[vars[names.indexOf(n)].name]);
+      const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
+      const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-6)));
+      const t = step + 1;
+      const bc1 = 1 - cfg.beta1 ** t;
+      const bc2 = 1 - cfg.beta2 ** t;
+      gs.forEach((g0, i) => {
+        const g = tf.mul(g0, scale);
+        const m = tf.add(tf.mul(opt.m[i], cfg.beta1), tf.mul(g, 1 - cfg.beta1));
+        const v = tf.add(tf.mul(opt.v[i], cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2));
+        opt.m[i].assign(m);
+        opt.v[i].assign(v);
+        let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), 1e-8));
+        if (decayed.has(names[i])) upd = tf.add(upd, tf.mul(vars[i], cfg.weightDecay));
+        vars[i].assign(tf.sub(vars[i], tf.mul(upd, lr)));
+      });
+      return value.dataSync()[0];
+    });
+    if (cfg.l0Target < 1) applyWeightSparsity(params, l0, cfg.minPerColumn);
+    const point: CurvePoint = { step: step + 1, train_loss: loss, l0, lr };
+    if ((step + 1) % cfg.evalEvery === 0 || step + 1 === cfg.steps) point.val_loss = evalLoss();
+    if ((step + 1) % 10 === 0 || point.val_loss !== undefined || step + 1 === cfg.steps) curve.push(point);
+    opts.onProgress?.({ step: step + 1, total: cfg.steps, loss, valLoss: point.val_loss });
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1} (loss ${loss})`);
+    if ((step + 1) % saveEvery === 0 && step + 1 < cfg.steps) saveState(step + 1);
+  }
+  for (const t of [...opt.m, ...opt.v]) t.dispose();
+  if (completed && opts.statePath) rmSync(opts.statePath, { force: true });
+  return { params, curve, completed, resumedFrom: start };
+}
+
+export { CORPUS_VERSION };

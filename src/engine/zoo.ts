@@ -1,0 +1,65 @@
+// The reference model zoo (DESIGN.md §2): ids → training configs. Checkpoints live
+// in models/<id>.safetensors and are shipped in the repo.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TrainConfig } from './train.ts';
+import { VOCAB_SIZE } from '../corpus/index.ts';
+import { UserError } from '../util/errors.ts';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const MODELS_DIR = resolve(REPO_ROOT, 'models');
+
+const common = {
+  weightDecay: 0.01,
+  beta1: 0.9,
+  beta2: 0.95,
+  clipNorm: 1,
+  minPerColumn: 4,
+  corpusSeed: 1,
+  corpusStories: 20000,
+  evalEvery: 250,
+  evalBatches: 4,
+};
+
+export const ZOO: Record<string, TrainConfig> = {
+  'dense-d64': TrainConfig.parse({
+    ...common,
+    model: { vocabSize: VOCAB_SIZE, dModel: 64, nLayers: 2, nHeads: 4, dHead: 16, dMlp: 256, seqLen: 32, absTopK: null },
+    steps: 3000,
+    batchSize: 32,
+    lr: 3e-3,
+    warmupSteps: 100,
+    l0Target: 1,
+    seed: 0,
+  }),
+  'sparse-d128': TrainConfig.parse({
+    ...common,
+    model: { vocabSize: VOCAB_SIZE, dModel: 128, nLayers: 2, nHeads: 8, dHead: 16, dMlp: 512, seqLen: 32, absTopK: 0.25 },
+    steps: 3000,
+    batchSize: 32,
+    lr: 2e-3,
+    warmupSteps: 100,
+    l0Target: 1 / 8,
+    seed: 0,
+  }),
+  'sparse-d256': TrainConfig.parse({
+    ...common,
+    model: { vocabSize: VOCAB_SIZE, dModel: 256, nLayers: 2, nHeads: 16, dHead: 16, dMlp: 1024, seqLen: 32, absTopK: 0.25 },
+    steps: 3000,
+    batchSize: 32,
+    lr: 1.5e-3,
+    warmupSteps: 100,
+    l0Target: 1 / 32,
+    seed: 0,
+  }),
+};
+
+export const ZOO_IDS = Object.keys(ZOO);
+
+export function zooConfig(id: string): TrainConfig {
+  const cfg = ZOO[id];
+  if (!cfg) throw new UserError(`unknown model "${id}": expected one of ${ZOO_IDS.join(', ')} (or pass --config FILE)`);
+  return cfg;
+}
+
+export const modelPath = (id: string): string => resolve(MODELS_DIR, `${id}.safetensors`);

@@ -1,0 +1,76 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from '../src/engine/checkpoint.ts';
+import { topMagnitudeMask, l0At } from '../src/engine/sparsity.ts';
+
+const tensors = [
+  { name: 'a', shape: [2, 3], data: Float32Array.from([1, -2, 3, -4, 5, -6]) },
+  { name: 'b', shape: [4], data: Float32Array.from([0.5, 0.25, 0, -1]) },
+];
+
+describe('checkpoint (safetensors layout)', () => {
+  it('round-trips tensors and metadata', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-ckpt-'));
+    const path = join(dir, 'm.safetensors');
+    saveSafetensors(path, tensors, { hello: 'world', n: 3 });
+    const back = loadSafetensors(path);
+    expect(back.tensors.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(Array.from(back.tensors[0].data)).toEqual(Array.from(tensors[0].data));
+    expect(back.metadata.hello).toBe('world');
+    // header length is little-endian u64 and data is 8-byte aligned, as in the reference format
+    const buf = readFileSync(path);
+    expect(Number(buf.readBigUInt64LE(0)) % 8).toBe(0);
+  });
+
+  it('detects truncation', () => {
+    const bytes = encodeSafetensors(tensors, {});
+    expect(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4), 'x')).toThrow(/truncated/);
+    expect(() => decodeSafetensors(bytes.subarray(0, 4), 'x')).toThrow(/truncated/);
+  });
+
+  it('detects a flipped weight byte (content hash)', () => {
+    const bytes = encodeSafetensors(tensors, {});
+    bytes[bytes.length - 2] ^= 0xff;
+    expect(() => decodeSafetensors(bytes, 'x')).toThrow(/hash mismatch/);
+  });
+
+  it('detects a garbage header', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fb-ckpt-'));
+    const path = join(dir, 'bad.safetensors');
+    writeFileSync(path, 'this is not a checkpoint at all');
+    expect(() => loadSafetensors(path)).toThrow(/checkpoint .*bad.safetensors/);
+  });
+});
+
+describe('weight sparsity', () => {
+  it('keeps exactly the top fraction by magnitude', () => {
+    const w = Float32Array.from({ length: 64 }, (_, i) => ((i * 37) % 64) - 32);
+    const mask = topMagnitudeMask(w, 8, 8, 0.25, 0);
+    expect(mask.reduce((a, b) => a + b, 0)).toBe(16);
+    let minKept = Infinity;
+    let maxDropped = 0;
+    w.forEach((x, i) => (mask[i] ? (minKept = Math.min(minKept, Math.abs(x))) : (maxDropped = Math.max(maxDropped, Math.abs(x)))));
+    expect(minKept).toBeGreaterThanOrEqual(maxDropped);
+  });
+
+  it('keeps at least minPerColumn entries in every column', () => {
+    // one column with tiny weights would be emptied by the global threshold
+    const rows = 8, cols = 4;
+    const w = new Float32Array(rows * cols).map((_, i) => (i % cols === 3 ? 0.001 * (i + 1) : i + 1));
+    const mask = topMagnitudeMask(w, rows, cols, 0.25, 2);
+    for (let c = 0; c < cols; c++) {
+      let n = 0;
+      for (let r = 0; r < rows; r++) n += mask[r * cols + c];
+      expect(n).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('L0 anneals from 1 to the target over the first half', () => {
+    expect(l0At(0, 100, 1 / 8)).toBe(1);
+    expect(l0At(50, 100, 1 / 8)).toBeCloseTo(1 / 8);
+    expect(l0At(90, 100, 1 / 8)).toBeCloseTo(1 / 8);
+    expect(l0At(25, 100, 1 / 8)).toBeCloseTo((1 + 1 / 8) / 2);
+  });
+});
