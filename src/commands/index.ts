@@ -2,5 +2,8 @@
 import type { Command } from 'commander';
 import { register as doctor } from './doctor.ts';
 import { register as train } from './train.ts';
+import { register as zoo } from './zoo.ts';
+import { register as corpus } from './corpus.ts';
+import { register as prune } from './prune.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [doctor, train];
+export const COMMANDS: Array<(program: Command) => void> = [doctor, train, zoo, corpus, prune];

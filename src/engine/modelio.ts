@@ -68,7 +68,7 @@ export function loadModel(idOrPath: string): LoadedModel {
   const meta = parsed.data;
   const cfg = meta.config.model;
   // build a parameter skeleton from the config and check every tensor against it
-  const params = tf.tidy(() => initParams(cfg, 0));
+  const params = initParams(cfg, 0);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   for (const [name, v] of namedParams(params)) {
     const t = byName.get(name);

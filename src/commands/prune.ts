@@ -1,0 +1,109 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { initBackend } from '../engine/backend.ts';
+import { loadModel } from '../engine/modelio.ts';
+import { loadMethod } from '../methods/registry.ts';
+import { prune } from '../methods/prune.ts';
+import { readCircuitFile } from '../methods/circuit.ts';
+import { getTask } from '../tasks/prompts.ts';
+import '../tasks/index.ts';
+import { writeJsonAtomic } from '../util/fs.ts';
+import { progressBar } from '../util/progress.ts';
+import { UserError } from '../util/errors.ts';
+import { SITES } from '../engine/model.ts';
+import { loadFilterModel } from './shared.ts';
+
+function parseJsonOption(text: string | undefined, flag: string): unknown {
+  if (text === undefined) return {};
+  const src = existsSync(text) ? readFileSync(text, 'utf8') : text;
+  try {
+    return JSON.parse(src);
+  } catch {
+    throw new UserError(`${flag} must be JSON or a path to a JSON file`);
+  }
+}
+
+export function parseSeed(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`--seed must be a non-negative integer, got "${s}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('prune')
+    .description('learn a circuit for (method, model, task, seed) and write a circuit file')
+    .requiredOption('--method <id|file>', 'built-in method id or a path to a method plugin (.ts/.js)')
+    .requiredOption('--model <id|file>', 'zoo model id or checkpoint path')
+    .requiredOption('--task <id>', 'task id')
+    .option('--seed <n>', 'seed', '0')
+    .option('--options <json|file>', "method options (validated by the method's schema)")
+    .option('--out <file>', 'circuit file (default circuits/<method>-<model>-<task>-s<seed>.json)')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: { method: string; model: string; task: string; seed: string; options?: string; out?: string; quiet?: boolean }) => {
+      const seed = parseSeed(opts.seed);
+      const options = parseJsonOption(opts.options, '--options');
+      getTask(opts.task);
+      const method = await loadMethod(opts.method);
+      const info = await initBackend();
+      const model = loadModel(opts.model);
+      loadFilterModel();
+      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; pruning ${model.id} on ${opts.task} with ${method.id} (seed ${seed})\n`);
+      let bar: ReturnType<typeof progressBar> | undefined;
+      const circuit = await prune({
+        method,
+        options,
+        model,
+        taskId: opts.task,
+        seed,
+        onProgress: (done, total, extra) => {
+          bar ??= progressBar(`prune ${method.id}`, total, { quiet: opts.quiet });
+          bar.update(done, extra);
+        },
+      });
+      bar?.stop();
+      const out = resolve(opts.out ?? `circuits/${method.id}-${model.id}-${opts.task}-s${seed}.json`);
+      writeJsonAtomic(out, circuit);
+      process.stdout.write(`circuit: ${circuit.size} of ${circuit.total_nodes} nodes (${((100 * circuit.size) / circuit.total_nodes).toFixed(2)}%), loss ${circuit.nominal_loss.toFixed(4)} (target ${circuit.target_loss}) → ${out}\n`);
+    });
+
+  const circuit = program.command('circuit').description('inspect circuit files');
+  circuit
+    .command('show <file>')
+    .description('summarise a circuit by layer and site')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const c = readCircuitFile(file);
+      const counts = new Map<string, number>();
+      for (const id of c.nodes) {
+        const m = /^L(\d+)\.([a-z_]+)\.(\d+)$/.exec(id);
+        if (!m) throw new UserError(`circuit file ${file}: malformed node id "${id}"`);
+        const key = `L${m[1]}.${m[2]}`;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      const summary = {
+        method: c.method.id,
+        model: c.model.id,
+        task: c.task,
+        seed: c.seed,
+        size: c.size,
+        total_nodes: c.total_nodes,
+        fraction: c.size / c.total_nodes,
+        nominal_loss: c.nominal_loss,
+        ablation: c.ablation,
+        frozen_norms: c.frozen_norms,
+        by_site: Object.fromEntries(counts),
+      };
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(`${c.method.id} on ${c.model.id} / ${c.task} (seed ${c.seed}): ${c.size} of ${c.total_nodes} nodes, loss ${c.nominal_loss.toFixed(4)}, ${c.ablation} ablation${c.frozen_norms ? ', frozen norms' : ''}\n`);
+      const layers = [...new Set([...counts.keys()].map((k) => k.split('.')[0]))].sort();
+      for (const l of layers) {
+        const row = SITES.map((s) => `${s} ${counts.get(`${l}.${s}`) ?? 0}`).join('  ');
+        process.stdout.write(`  ${l}: ${row}\n`);
+      }
+    });
+}

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { initBackend } from '../engine/backend.ts';
+import { ZOO, ZOO_IDS, modelPath } from '../engine/zoo.ts';
+import { loadModel } from '../engine/modelio.ts';
+import { totalNodes } from '../engine/model.ts';
+import { competence } from '../benchmarks/competence.ts';
+import { loadFilterModel } from './shared.ts';
+
+export function register(program: Command): void {
+  program
+    .command('zoo')
+    .description('list the reference models: parameters, weight density, competence on held-out prompts')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      await initBackend();
+      loadFilterModel();
+      const rows = ZOO_IDS.map((id) => {
+        const cfg = ZOO[id];
+        if (!existsSync(modelPath(id))) return { id, trained: false as const, config: cfg.model };
+        const m = loadModel(id);
+        const comp = competence(m);
+        return {
+          id,
+          trained: true as const,
+          hash: m.hash,
+          params: m.meta.param_count,
+          nodes: totalNodes(m.cfg),
+          config: m.cfg,
+          l0_target: cfg.l0Target,
+          density: m.meta.density,
+          final_val_loss: [...m.meta.curve].reverse().find((p) => p.val_loss !== undefined)?.val_loss,
+          competence: comp.figures,
+          passes_bar: comp.pass,
+          backend: m.meta.backend,
+          train_wall_s: m.meta.train_wall_s,
+        };
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write('| model | params | nodes | mean density | pronoun | IOI opp. | IOI same | questions | bar |\n|---|---|---|---|---|---|---|---|---|\n');
+      for (const r of rows) {
+        if (!r.trained) {
+          process.stdout.write(`| ${r.id} | (not trained: run \`faithbench train --model ${r.id}\`) |||||||\n`);
+          continue;
+        }
+        const d = Object.values(r.density);
+        const f = (k: string) => r.competence[k].pCorrect.toFixed(3);
+        process.stdout.write(`| ${r.id} | ${r.params} | ${r.nodes} | ${(d.reduce((a, c) => a + c, 0) / d.length).toFixed(3)} | ${f('pronoun')} | ${f('ioi_opposite')} | ${f('ioi_same_gender')} | ${f('questions')} | ${r.passes_bar ? 'pass' : 'FAIL'} |\n`);
+      }
+    });
+}

@@ -1,0 +1,6 @@
+// Built-in methods register themselves on import.
+import './zero.ts';
+import './mean.ts';
+import './frozen-ln.ts';
+import './stochastic.ts';
+import './adversarial.ts';

@@ -1,0 +1,51 @@
+// The circuit file a prune run writes (zod-validated, versioned).
+import { z } from 'zod';
+import { readFileSync, existsSync } from 'node:fs';
+import { UserError } from '../util/errors.ts';
+
+export const CIRCUIT_SCHEMA_VERSION = 1;
+
+export const CircuitFile = z.object({
+  schema_version: z.literal(CIRCUIT_SCHEMA_VERSION),
+  kind: z.literal('faithbench-circuit'),
+  method: z.object({ id: z.string(), kind: z.enum(['mask-learner', 'discover']), options: z.record(z.string(), z.unknown()) }),
+  model: z.object({ id: z.string(), hash: z.string() }),
+  task: z.string(),
+  seed: z.number().int(),
+  ablation: z.enum(['zero', 'mean']),
+  frozen_norms: z.boolean(),
+  nodes: z.array(z.string()),
+  size: z.number().int().nonnegative(),
+  total_nodes: z.number().int().positive(),
+  /** all nodes, most important first (τ order for the mask learner) */
+  ranking: z.array(z.string()),
+  target_loss: z.number(),
+  nominal_loss: z.number(),
+  probes: z.array(z.object({ size: z.number(), loss: z.number() })),
+  learn_curve: z.array(z.object({ step: z.number(), loss: z.number(), size: z.number() })),
+  provenance: z.object({
+    backend: z.string(),
+    tfjs_version: z.string(),
+    package_version: z.string(),
+    git_commit: z.string(),
+    wall_time_s: z.number(),
+    date: z.string(),
+  }),
+});
+export type CircuitFile = z.infer<typeof CircuitFile>;
+
+export function readCircuitFile(path: string): CircuitFile {
+  if (!existsSync(path)) throw new UserError(`circuit file ${path} not found`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new UserError(`circuit file ${path} is not valid JSON`);
+  }
+  const parsed = CircuitFile.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new UserError(`circuit file ${path}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return parsed.data;
+}

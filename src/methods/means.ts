@@ -1,0 +1,56 @@
+// Mean activation of every node over pretraining-corpus tokens (the μ of mean
+// ablation), computed with the same forward as everything else (AbsTopK included),
+// once per (model, corpus), cached on disk under a hash of both.
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { forward, siteSlots } from '../engine/model.ts';
+import type { LoadedModel } from '../engine/modelio.ts';
+import { loadSafetensors, saveSafetensors } from '../engine/checkpoint.ts';
+import { REPO_ROOT } from '../engine/zoo.ts';
+import { generateStories, sampleTrainingBatch, CORPUS_VERSION } from '../corpus/index.ts';
+
+const BATCHES = 16;
+const BATCH = 32;
+
+export function meansPath(model: LoadedModel): string {
+  return resolve(REPO_ROOT, '.cache', 'means', `${model.hash.slice(0, 16)}-corpus${CORPUS_VERSION}.safetensors`);
+}
+
+/** μ per hook name, [width]. */
+export function meanActivations(model: LoadedModel): Record<string, tf.Tensor1D> {
+  const path = meansPath(model);
+  const slots = siteSlots(model.cfg);
+  if (existsSync(path)) {
+    try {
+      const { tensors } = loadSafetensors(path);
+      const out: Record<string, tf.Tensor1D> = {};
+      for (const t of tensors) out[t.name] = tf.tensor1d(t.data);
+      if (slots.every((s) => out[s.name]?.shape[0] === s.width)) return out;
+    } catch {
+      // a corrupted cache is recomputed, never used
+    }
+  }
+  const stories = generateStories(model.meta.config.corpusSeed + 7_777, 400);
+  const rng = seedrandom(`means-${model.hash}`);
+  const T = model.cfg.seqLen;
+  const sums = Object.fromEntries(slots.map((s) => [s.name, new Float64Array(s.width)]));
+  let count = 0;
+  for (let i = 0; i < BATCHES; i++) {
+    const batch = sampleTrainingBatch(rng, stories, BATCH, T);
+    tf.tidy(() => {
+      const ids = tf.tensor2d(batch.input, [BATCH, T], 'int32');
+      const { cache } = forward(model.params, model.cfg, ids, { cache: true });
+      for (const s of slots) {
+        const sum = tf.sum(tf.reshape(cache!.acts[s.name], [BATCH * T, s.width]), 0).dataSync();
+        const acc = sums[s.name];
+        for (let j = 0; j < s.width; j++) acc[j] += sum[j];
+      }
+    });
+    count += BATCH * T;
+  }
+  const tensors = slots.map((s) => ({ name: s.name, shape: [s.width], data: Float32Array.from(sums[s.name], (x) => x / count) }));
+  saveSafetensors(path, tensors, { kind: 'mean-activations', model_hash: model.hash, corpus_version: CORPUS_VERSION, tokens: count });
+  return Object.fromEntries(tensors.map((t) => [t.name, tf.tensor1d(t.data)]));
+}

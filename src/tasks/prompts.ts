@@ -1,0 +1,69 @@
+// The prompts the suite and methods use: the task's split, except `questions`, which
+// keeps only prompts the dense reference model answers confidently (DESIGN.md §4:
+// right token p > 0.3 and binary P_correct > 0.8). The filter result is cached per model hash.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getTask, getPrompts, stackPrompts, type Prompt } from './index.ts';
+import { toTensors, disposeBatch, pCorrect, pTargetFull } from './metrics.ts';
+import { forward } from '../engine/model.ts';
+import type { LoadedModel } from '../engine/modelio.ts';
+import { modelPath, REPO_ROOT } from '../engine/zoo.ts';
+import { writeJsonAtomic } from '../util/fs.ts';
+
+export const FILTER_MODEL = 'dense-d64';
+const CHUNK = 256;
+
+/** Run prompts through a model in chunks; returns last-position logits per chunk via a callback. */
+export function forEachChunk(prompts: readonly Prompt[], fn: (start: number, chunk: readonly Prompt[]) => void): void {
+  for (let i = 0; i < prompts.length; i += CHUNK) fn(i, prompts.slice(i, i + CHUNK));
+}
+
+function confident(model: LoadedModel, prompts: readonly Prompt[]): boolean[] {
+  const keep: boolean[] = [];
+  forEachChunk(prompts, (_, chunk) => {
+    const b = toTensors(stackPrompts(chunk));
+    const [pc, pt] = tf.tidy(() => {
+      const logits = tf.squeeze(forward(model.params, model.cfg, b.ids, { lastPositionOnly: true }).logits, [1]) as tf.Tensor2D;
+      return [pCorrect(logits, b).dataSync(), pTargetFull(logits, b).dataSync()];
+    });
+    disposeBatch(b);
+    for (let i = 0; i < chunk.length; i++) keep.push(pt[i] > 0.3 && pc[i] > 0.8);
+  });
+  return keep;
+}
+
+let filterModel: LoadedModel | undefined;
+
+/** Set the dense model used for the questions filter (the CLI loads it; tests may pass a tiny one). */
+export function setFilterModel(m: LoadedModel | undefined): void {
+  filterModel = m;
+}
+
+/**
+ * A task's prompts for a split, seeded and balanced (see getPrompts), filtered for
+ * `questions` when the filter model is available.
+ */
+export function taskPrompts(taskId: string, split: string, opts: { seed?: number; limit?: number } = {}): Prompt[] {
+  const all = getPrompts(taskId, split, { seed: opts.seed ?? 0 });
+  let pool = all;
+  if (taskId === 'questions' && filterModel) {
+    const cachePath = resolve(REPO_ROOT, '.cache', 'tasks', `questions-${split}-${filterModel.hash.slice(0, 16)}.json`);
+    let mask: boolean[];
+    if (existsSync(cachePath)) {
+      const byText = new Set(JSON.parse(readFileSync(cachePath, 'utf8')) as string[]);
+      mask = all.map((p) => byText.has(p.text));
+    } else {
+      mask = confident(filterModel, all);
+      writeJsonAtomic(cachePath, all.filter((_, i) => mask[i]).map((p) => p.text));
+    }
+    pool = all.filter((_, i) => mask[i]);
+  }
+  return opts.limit !== undefined ? pool.slice(0, opts.limit) : pool;
+}
+
+export function filterModelPath(): string {
+  return modelPath(FILTER_MODEL);
+}
+
+export { getTask };
