@@ -5,5 +5,6 @@ import { register as train } from './train.ts';
 import { register as zoo } from './zoo.ts';
 import { register as corpus } from './corpus.ts';
 import { register as prune } from './prune.ts';
+import { register as suite } from './suite.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [doctor, train, zoo, corpus, prune];
+export const COMMANDS: Array<(program: Command) => void> = [doctor, train, zoo, corpus, prune, suite];

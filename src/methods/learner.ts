@@ -55,11 +55,11 @@ export class AblationRunner {
   }
 
   /** hooks for `keep` on input `ids` (last position only); frozen norms come from the unpruned model on the same input */
-  hooks(ids: tf.Tensor2D, keep: Record<string, tf.Tensor>): Hooks {
-    const hooks: Hooks = { keep, ablation: this.means, lastPositionOnly: true };
+  hooks(ids: tf.Tensor2D, keep: Record<string, tf.Tensor>, lastPositionOnly = true): Hooks {
+    const hooks: Hooks = { keep, ablation: this.means, lastPositionOnly };
     if (this.setup.frozenNorms) {
       hooks.normScales = tf.tidy(() => {
-        const { cache } = forward(this.model.params, this.model.cfg, ids, { cache: true, lastPositionOnly: true });
+        const { cache } = forward(this.model.params, this.model.cfg, ids, { cache: true, lastPositionOnly });
         return cache!.normScales;
       });
     }
@@ -130,7 +130,8 @@ export function learnMask(
       });
     }
     const [loss, size] = tf.tidy(() => {
-      let sizeT: tf.Scalar | undefined;
+      // circuit size at this step (nodes with τ ≥ 0), before the update
+      const size = taus.reduce((acc, t) => acc + tf.sum(tf.cast(tf.greaterEqual(t, 0), 'float32')).dataSync()[0], 0);
       const { value, grads } = tf.variableGrads(() => {
         const masks: Record<string, tf.Tensor> = {};
         let total: tf.Tensor = tf.scalar(0);
@@ -138,7 +139,6 @@ export function learnMask(
           masks[s.name] = heaviside(taus[i], opts.temperature);
           total = tf.add(total, tf.sum(masks[s.name]));
         });
-        sizeT = total as tf.Scalar;
         let lossT: tf.Tensor = tf.scalar(0);
         for (const keep of scheme.trainingViews(masks, ctx)) lossT = tf.add(lossT, ctx.lossWithKeep(keep));
         return tf.add(lossT, tf.mul(opts.lambda, total)) as tf.Scalar;
@@ -153,7 +153,7 @@ export function learnMask(
         const upd = tf.div(tf.div(a, 1 - b1 ** t), tf.add(tf.sqrt(tf.div(v, 1 - b2 ** t)), 1e-8));
         tau.assign(tf.clipByValue(tf.sub(tau, tf.mul(upd, opts.lr)), -1, 1));
       });
-      return [value.dataSync()[0], sizeT!.dataSync()[0]];
+      return [value.dataSync()[0], size];
     });
     disposeBatch(batch);
     if (step % 10 === 0 || step === opts.steps - 1) curve.push({ step, loss, size });

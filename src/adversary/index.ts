@@ -1,0 +1,13 @@
+// Worst-case keep-pattern search shared by the `adversarial` pruning method (DESIGN §5) and the
+// suite's adversarial-ablation check (DESIGN §6, check 5).
+export {
+  worstCasePattern,
+  randomPatterns,
+  signPgdStep,
+  signPgdStepInfo,
+  type AdversaryProblem,
+  type AdversaryOptions,
+  type AdversaryResult,
+  type RestartTrace,
+  type RandomPatternsResult,
+} from './search.ts';

@@ -1,0 +1,228 @@
+// Model-agnostic worst-case keep-pattern search (DESIGN §5 `adversarial`, §6 check 5).
+//
+// An adversary picks ONE pattern s ∈ {0,1}^M over the M non-circuit nodes (1 = node left as in
+// the unpruned model, 0 = ablated), shared by the whole evaluation set (every prompt, every
+// position), to maximise the task loss. The batch-level constraint is the point: an adversary
+// free per input could break any circuit by fitting noise.
+//
+// The search knows nothing about models. A problem gives a differentiable loss of a relaxed
+// pattern a ∈ [0,1]^M and an exact evaluation of a binary one. Per restart:
+//   1. a ~ U[0,1]^M from a seeded RNG;
+//   2. `pgdSteps` sign-PGD ascent steps a ← clip(a + step·sign(∇a L), 0, 1);
+//   3. round at 0.5 and evaluate exactly;
+//   4. greedy single flips: coordinates ordered by the first-order gain of flipping them
+//      (∇L at the binary pattern, signed by the flip's direction) or at random; a flip is kept
+//      when the exact loss strictly increases; passes repeat (re-ranking at the new pattern)
+//      until a pass keeps nothing or `greedyFlips` tries are spent.
+// The best pattern over restarts is returned. All randomness comes from seedrandom (restart r
+// uses its own stream, so adding restarts never changes the earlier ones).
+import * as tf from '@tensorflow/tfjs-core';
+import seedrandom from 'seedrandom';
+
+export interface AdversaryProblem {
+  /** M: the number of nodes the adversary controls. */
+  size: number;
+  /** Differentiable loss of a relaxed pattern a ∈ [0,1]^M (tensor [M]); larger = worse for the circuit. */
+  relaxedLoss: (a: tf.Tensor1D) => tf.Scalar;
+  /** Exact evaluation of ONE binary pattern applied to the whole evaluation set: mean loss and binary accuracy. */
+  evaluate: (s: Uint8Array) => { loss: number; acc: number };
+}
+
+export interface AdversaryOptions {
+  /** independent random starts (≥ 1) */
+  restarts: number;
+  /** sign-PGD ascent steps per restart (≥ 0) */
+  pgdSteps: number;
+  /** sign-PGD step size (0.1 in DESIGN §5) */
+  stepSize: number;
+  /** most single-flip tries per restart, each one exact evaluation (0 = rounding only) */
+  greedyFlips: number;
+  seed: number;
+  /** order in which flips are tried (default 'gradient') */
+  flipOrder?: 'gradient' | 'random';
+}
+
+export interface RestartTrace {
+  restart: number;
+  /** exact loss of the restart's final pattern (after greedy flips) */
+  loss: number;
+  acc: number;
+  /** exact loss right after rounding the relaxed pattern */
+  roundedLoss: number;
+  /** relaxed loss before each sign-PGD step (length ≤ pgdSteps; shorter when PGD reached a fixed point) */
+  pgd: number[];
+  flipsTried: number;
+  flipsKept: number;
+}
+
+export interface AdversaryResult {
+  pattern: Uint8Array;
+  loss: number;
+  acc: number;
+  /** the restart that produced `pattern` */
+  bestRestart: number;
+  /** exact evaluations spent in total */
+  evaluations: number;
+  trace: RestartTrace[];
+}
+
+/**
+ * One persistent sign-PGD ascent step, shared with the adversarial pruning method:
+ * a ← clip(a + step·sign(∇a L(a)), 0, 1). Returns L(a) before the step. Coordinates with a zero
+ * gradient do not move. Leaks no tensors (the variable keeps its identity).
+ */
+export function signPgdStep(a: tf.Variable, relaxedLoss: (a: tf.Tensor1D) => tf.Scalar, stepSize: number): number {
+  return signPgdStepInfo(a, relaxedLoss, stepSize).loss;
+}
+
+/** As signPgdStep, also reporting how far the step moved a (max |Δa|; 0 = fixed point). */
+export function signPgdStepInfo(
+  a: tf.Variable,
+  relaxedLoss: (a: tf.Tensor1D) => tf.Scalar,
+  stepSize: number,
+): { loss: number; moved: number } {
+  return tf.tidy(() => {
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => relaxedLoss(x as tf.Tensor1D))(a);
+    const next = tf.clipByValue(tf.add(a, tf.mul(tf.sign(grad), stepSize)), 0, 1);
+    const moved = tf.max(tf.abs(tf.sub(next, a)));
+    const loss = value.dataSync()[0];
+    const mv = a.size === 0 ? 0 : moved.dataSync()[0];
+    a.assign(next);
+    return { loss, moved: mv };
+  });
+}
+
+/** ∇a L at a point given as numbers (used at binary patterns to rank flips). */
+function gradientAt(p: AdversaryProblem, s: ArrayLike<number>): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor1d(Float32Array.from(s));
+    const g = tf.grad((t: tf.Tensor) => p.relaxedLoss(t as tf.Tensor1D))(x);
+    return Float32Array.from(g.dataSync());
+  });
+}
+
+function checkOptions(p: AdversaryProblem, o: AdversaryOptions): void {
+  if (!(Number.isInteger(p.size) && p.size >= 0)) throw new Error(`adversary: size must be a non-negative integer, got ${p.size}`);
+  if (!(Number.isInteger(o.restarts) && o.restarts >= 1)) throw new Error(`adversary: restarts must be ≥ 1, got ${o.restarts}`);
+  if (!(Number.isInteger(o.pgdSteps) && o.pgdSteps >= 0)) throw new Error(`adversary: pgdSteps must be ≥ 0, got ${o.pgdSteps}`);
+  if (!(o.stepSize > 0)) throw new Error(`adversary: stepSize must be > 0, got ${o.stepSize}`);
+  if (!(Number.isInteger(o.greedyFlips) && o.greedyFlips >= 0)) throw new Error(`adversary: greedyFlips must be ≥ 0, got ${o.greedyFlips}`);
+}
+
+function shuffled(n: number, rng: () => number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx;
+}
+
+/** Search for the single keep pattern that maximises the exact loss (see the file header). */
+export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): AdversaryResult {
+  checkOptions(p, o);
+  const M = p.size;
+  const order = o.flipOrder ?? 'gradient';
+  const trace: RestartTrace[] = [];
+  let best: { pattern: Uint8Array; loss: number; acc: number; restart: number } | undefined;
+  let evaluations = 0;
+  const evaluate = (s: Uint8Array) => {
+    evaluations++;
+    const r = p.evaluate(s);
+    if (!Number.isFinite(r.loss)) throw new Error(`adversary: evaluate returned a non-finite loss (${r.loss})`);
+    return r;
+  };
+
+  for (let r = 0; r < o.restarts; r++) {
+    const rng = seedrandom(`faithbench-adversary:${o.seed}:${r}`);
+    const init = new Float32Array(M);
+    for (let i = 0; i < M; i++) init[i] = rng();
+
+    // 1–2. relaxed sign-PGD ascent
+    const a = tf.tidy(() => tf.variable(tf.tensor1d(init), false)); // tidy frees the initial value
+    const pgd: number[] = [];
+    let relaxed: Float32Array;
+    try {
+      for (let t = 0; t < o.pgdSteps && M > 0; t++) {
+        const { loss, moved } = signPgdStepInfo(a, p.relaxedLoss, o.stepSize);
+        pgd.push(loss);
+        if (moved === 0) break; // fixed point: every coordinate sits at a bound its gradient pushes against
+      }
+      relaxed = Float32Array.from(a.dataSync()); // a copy: some backends hand out their storage
+    } finally {
+      a.dispose();
+    }
+
+    // 3. round at 0.5
+    const s = new Uint8Array(M);
+    for (let i = 0; i < M; i++) s[i] = relaxed[i] >= 0.5 ? 1 : 0;
+    let cur = evaluate(s);
+    const roundedLoss = cur.loss;
+
+    // 4. greedy single flips
+    let tried = 0;
+    let kept = 0;
+    while (tried < o.greedyFlips && M > 0) {
+      let candidates: number[];
+      if (order === 'random') candidates = shuffled(M, rng);
+      else {
+        const g = gradientAt(p, s);
+        // first-order gain of flipping i: +g_i for 0→1, −g_i for 1→0; most promising first
+        const gain = (i: number) => (s[i] ? -g[i] : g[i]);
+        candidates = Array.from({ length: M }, (_, i) => i).sort((i, j) => gain(j) - gain(i) || i - j);
+      }
+      let improved = false;
+      for (const i of candidates) {
+        if (tried >= o.greedyFlips) break;
+        tried++;
+        s[i] ^= 1;
+        const next = evaluate(s);
+        if (next.loss > cur.loss) {
+          cur = next;
+          kept++;
+          improved = true;
+        } else s[i] ^= 1;
+      }
+      if (!improved) break; // a full pass kept nothing: s is a single-flip local maximum
+    }
+
+    trace.push({ restart: r, loss: cur.loss, acc: cur.acc, roundedLoss, pgd, flipsTried: tried, flipsKept: kept });
+    if (!best || cur.loss > best.loss) best = { pattern: s, loss: cur.loss, acc: cur.acc, restart: r };
+  }
+
+  return { pattern: best!.pattern, loss: best!.loss, acc: best!.acc, bestRestart: best!.restart, evaluations, trace };
+}
+
+export interface RandomPatternsResult {
+  meanLoss: number;
+  meanAcc: number;
+  losses: number[];
+  accs: number[];
+  /** mean share of nodes kept (1) over the sampled patterns */
+  meanKept: number;
+}
+
+/**
+ * Baseline for check 5: `n` random patterns, each node kept (1) independently with probability
+ * `keepProb` (0.5 = each ablated with p = 0.5), each evaluated exactly over the whole set.
+ */
+export function randomPatterns(p: AdversaryProblem, n: number, keepProb = 0.5, seed = 0): RandomPatternsResult {
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`randomPatterns: n must be ≥ 1, got ${n}`);
+  if (!(keepProb >= 0 && keepProb <= 1)) throw new Error(`randomPatterns: keepProb must be in [0, 1], got ${keepProb}`);
+  const rng = seedrandom(`faithbench-adversary-random:${seed}`);
+  const losses: number[] = [];
+  const accs: number[] = [];
+  let kept = 0;
+  for (let k = 0; k < n; k++) {
+    const s = new Uint8Array(p.size);
+    for (let i = 0; i < p.size; i++) {
+      s[i] = rng() < keepProb ? 1 : 0;
+      kept += s[i];
+    }
+    const r = p.evaluate(s);
+    losses.push(r.loss);
+    accs.push(r.acc);
+  }
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { meanLoss: avg(losses), meanAcc: avg(accs), losses, accs, meanKept: p.size ? kept / (n * p.size) : 0 };
+}

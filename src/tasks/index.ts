@@ -1,0 +1,6 @@
+// Tasks: the public defineTask registry, with the four built-in tasks registered on import.
+export {
+  defineTask, getTask, listTasks, getPrompts, stackPrompts, expandTemplate, LOSS_KINDS, CORE_SPLITS,
+} from './define.ts';
+export type { LossKind, PromptSpec, SplitSource, TaskDefinition, Prompt, Task, GetPromptsOptions, PromptBatch } from './define.ts';
+export { BUILTIN_TASK_IDS } from './builtin.ts';
