@@ -31,6 +31,14 @@ export interface Preset {
 const ALL_METHODS = ['zero', 'mean', 'frozen-ln', 'stochastic', 'adversarial'];
 
 export const PRESETS: Record<string, Preset> = {
+  // for tests and CI on a tiny model: exercises every code path in seconds, measures nothing
+  tiny: {
+    methods: ['zero', 'stochastic'],
+    models: ['dense-d64'],
+    tasks: ['pronoun', 'ioi'],
+    seeds: [0],
+    settings: { preset: 'tiny', steps: 15, testPrompts: 16, gridPoints: 4, adversary: { restarts: 1, pgdSteps: 3, stepSize: 0.1, greedyFlips: 4, randomPatterns: 2 } },
+  },
   // the README's main job: every method on the small dense model, fast
   smoke: {
     methods: ALL_METHODS,

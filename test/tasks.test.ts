@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { decode, genderOf, tokenId } from '../src/corpus/index.ts';
+import {
+  BUILTIN_TASK_IDS, defineTask, expandTemplate, getPrompts, getTask, listTasks, stackPrompts, type PromptSpec,
+  type TaskDefinition,
+} from '../src/tasks/index.ts';
+
+const CORE = ['train', 'validation', 'test'] as const;
+const words = (ids: readonly number[]) => decode(ids);
+
+describe('built-in tasks', () => {
+  it('are all registered with the expected losses and splits', () => {
+    expect(listTasks().map((t) => t.id)).toEqual(expect.arrayContaining([...BUILTIN_TASK_IDS]));
+    expect(getTask('pronoun').loss).toBe('full-ce');
+    expect(getTask('nonsense').loss).toBe('full-ce');
+    expect(getTask('ioi').loss).toBe('binary-ce');
+    expect(getTask('questions').loss).toBe('binary-ce');
+    expect(getTask('ioi').splits).toEqual(['train', 'validation', 'test', 'same-gender']);
+  });
+
+  it('give every prompt of a task (all splits) the same length, starting with <bos>', () => {
+    const expected: Record<string, number> = { pronoun: 6, nonsense: 6, ioi: 8, questions: 6 };
+    for (const id of BUILTIN_TASK_IDS) {
+      const task = getTask(id);
+      expect(task.promptLength).toBe(expected[id]);
+      for (const split of task.splits) {
+        const ps = task.prompts(split);
+        expect(ps.length).toBeGreaterThan(0);
+        // collect violations and assert once: per-prompt expect() is slow over ~15k prompts
+        const bad = ps.filter((p) => p.ids.length !== task.promptLength || p.ids[0] !== tokenId('<bos>') ||
+          p.target === p.foil || words(p.ids.slice(1)).join(' ') !== p.text);
+        expect(bad, `${id}/${split}`).toEqual([]);
+      }
+    }
+  });
+
+  it('keep train / validation / test templates and content words disjoint', () => {
+    for (const id of BUILTIN_TASK_IDS) {
+      const task = getTask(id);
+      const templates = CORE.map((s) => new Set(task.prompts(s).map((p) => p.meta!.template)));
+      for (let a = 0; a < 3; a++) for (let b = a + 1; b < 3; b++) {
+        for (const t of templates[a]) expect(templates[b].has(t), `${id}: ${t} in ${CORE[a]} and ${CORE[b]}`).toBe(false);
+      }
+      // stronger: the content words (not names, pronouns, function words) differ across splits
+      const shared = new Set(['<bos>', 'when', ',', 'was', 'felt', 'got', 'the', 'very', 'at', 'in', 'is', 'are',
+        'do', 'does', 'did', 'can', 'will', 'you', 'we', 'they', 'he', 'she',
+        'Leo', 'Samuel', 'Jose', 'Peter', 'Alex', 'Mia', 'Rita', 'Kim', 'Maria', 'Lily']);
+      const content = CORE.map((s) => new Set(task.prompts(s).flatMap((p) => words(p.ids)).filter((w) => !shared.has(w))));
+      for (let a = 0; a < 3; a++) for (let b = a + 1; b < 3; b++) {
+        for (const w of content[a]) expect(content[b].has(w), `${id}: "${w}" in ${CORE[a]} and ${CORE[b]}`).toBe(false);
+      }
+    }
+  });
+
+  it('pronoun: he/she by the name\'s gender; nonsense: is for male, when for female', () => {
+    for (const split of CORE) {
+      for (const p of getTask('pronoun').prompts(split)) {
+        const male = genderOf(words(p.ids)[2]) === 'male';
+        expect(words([p.target, p.foil])).toEqual(male ? ['he', 'she'] : ['she', 'he']);
+      }
+      for (const p of getTask('nonsense').prompts(split)) {
+        const male = genderOf(words(p.ids)[2]) === 'male';
+        expect(words([p.target, p.foil])).toEqual(male ? ['is', 'when'] : ['when', 'is']);
+      }
+      // nonsense uses exactly the pronoun prompts
+      expect(getTask('nonsense').prompts(split).map((p) => p.text)).toEqual(getTask('pronoun').prompts(split).map((p) => p.text));
+    }
+  });
+
+  it('ioi: him/her refers to name1; opposite-gender pairs in core splits, same-gender in same-gender', () => {
+    const ioi = getTask('ioi');
+    for (const split of ioi.splits) {
+      const bad = ioi.prompts(split).filter((p) => {
+        const w = words(p.ids);
+        const [g1, g2] = [genderOf(w[2]), genderOf(w[6])];
+        const answer = words([p.target, p.foil]).join('/');
+        return !g1 || !g2 || w[2] === w[6] || (g1 === g2) !== (split === 'same-gender') ||
+          answer !== (g1 === 'male' ? 'him/her' : 'her/him');
+      });
+      expect(bad, split).toEqual([]);
+    }
+    // same-gender reuses exactly the test templates
+    const tmpl = (s: string) => new Set(ioi.prompts(s).map((p) => p.meta!.template));
+    expect(tmpl('same-gender')).toEqual(tmpl('test'));
+  });
+
+  it('questions: ? after a question, . after a statement, both kinds present', () => {
+    for (const split of CORE) {
+      const ps = getTask('questions').prompts(split);
+      for (const p of ps) {
+        const kind = p.meta!.kind;
+        expect(words([p.target, p.foil])).toEqual(kind === 'question' ? ['?', '.'] : ['.', '?']);
+        const w = words(p.ids);
+        // questions start with an auxiliary or be; statements with the subject
+        expect(['do', 'does', 'did', 'can', 'will', 'is', 'are'].includes(w[1])).toBe(kind === 'question');
+      }
+      expect(ps.filter((p) => p.meta!.kind === 'question').length).toBe(ps.length / 2);
+    }
+  });
+});
+
+describe('getPrompts', () => {
+  it('is deterministic per seed, balanced between targets, and respects limit', () => {
+    const a = getPrompts('ioi', 'train', { seed: 3, limit: 100 });
+    expect(a).toEqual(getPrompts('ioi', 'train', { seed: 3, limit: 100 }));
+    expect(a.map((p) => p.text)).not.toEqual(getPrompts('ioi', 'train', { seed: 4, limit: 100 }).map((p) => p.text));
+    expect(a).toHaveLength(100);
+    expect(a.filter((p) => p.target === tokenId('him'))).toHaveLength(50);
+    expect(new Set(a.map((p) => p.text)).size).toBe(100);
+    expect(getPrompts('pronoun', 'test', { limit: 10_000 })).toHaveLength(getTask('pronoun').prompts('test').length);
+    const q = getPrompts('questions', 'test', { limit: 60 });
+    for (const form of ['aux', 'place', 'thing']) expect(q.filter((p) => p.meta!.form === form)).toHaveLength(20);
+  });
+
+  it('stacks prompts into flat [B, T] arrays', () => {
+    const ps = getPrompts('ioi', 'same-gender', { limit: 5 });
+    const b = stackPrompts(ps);
+    expect(b.batch).toBe(5);
+    expect(b.length).toBe(8);
+    expect(b.ids.length).toBe(40);
+    expect([...b.ids.subarray(8, 16)]).toEqual(ps[1].ids);
+    expect([...b.targets]).toEqual(ps.map((p) => p.target));
+    expect([...b.foils]).toEqual(ps.map((p) => p.foil));
+  });
+
+  it('names the known tasks and splits on a bad id', () => {
+    expect(() => getTask('nope')).toThrow(/unknown task 'nope' \(known: .*pronoun.*ioi.*questions.*nonsense/);
+    expect(() => getPrompts('nope', 'train')).toThrow(/unknown task/);
+    expect(() => getPrompts('ioi', 'nope')).toThrow(/no split 'nope' \(splits: train, validation, test, same-gender\)/);
+  });
+});
+
+describe('defineTask', () => {
+  const spec = (name: string, extra: Partial<PromptSpec> = {}): PromptSpec => ({
+    words: [name, 'was', 'happy', '.', 'then'],
+    target: genderOf(name) === 'male' ? 'he' : 'she',
+    foil: genderOf(name) === 'male' ? 'she' : 'he',
+    template: name,
+    ...extra,
+  });
+  const base = (id: string, over: Partial<TaskDefinition> = {}): TaskDefinition => ({
+    id,
+    description: 'pronoun after then',
+    loss: 'binary-ce',
+    targetDescription: 'he/she by the name',
+    foilDescription: 'the other pronoun',
+    splits: { train: [spec('Leo'), spec('Mia')], validation: [spec('Kim')], test: () => [spec('Peter')] },
+    ...over,
+  });
+
+  it('registers a researcher-defined task (the docstring example)', () => {
+    const female = new Set(['Mia', 'Kim']);
+    const prompts = (names: string[]) =>
+      expandTemplate('{name} was happy . then', { name: names }).map(({ words, slots }) => ({
+        words, target: female.has(slots.name) ? 'she' : 'he', foil: female.has(slots.name) ? 'he' : 'she', template: slots.name,
+      }));
+    const task = defineTask({
+      id: 'then-pronoun', description: 'subject pronoun after "then"', loss: 'binary-ce',
+      targetDescription: 'he/she by the name', foilDescription: 'the other pronoun',
+      splits: { train: prompts(['Leo', 'Mia']), validation: prompts(['Kim']), test: prompts(['Peter']) },
+    });
+    expect(task.promptLength).toBe(6);
+    expect(getTask('then-pronoun')).toBe(task);
+    expect(getPrompts('then-pronoun', 'train').map((p) => p.text).sort()).toEqual(['Leo was happy . then', 'Mia was happy . then']);
+  });
+
+  it('expands templates as a cartesian product, splitting phrase values into words', () => {
+    const out = expandTemplate('when {name} {action} ,', { name: ['Leo', 'Mia'], action: ['ran home', 'sat down'] });
+    expect(out).toHaveLength(4);
+    expect(out[0]).toEqual({ words: ['when', 'Leo', 'ran', 'home', ','], slots: { name: 'Leo', action: 'ran home' } });
+    expect(() => expandTemplate('{x}', {})).toThrow(/slot \{x\}/);
+  });
+
+  const rejects: Array<[string, () => TaskDefinition, RegExp]> = [
+    ['a bad id', () => base('Bad Id'), /invalid task definition 'Bad Id': id: task id must be lowercase/],
+    ['an unknown loss', () => base('t1', { loss: 'mse' as never }), /invalid task definition 't1': loss: /],
+    ['a missing split', () => base('t2', { splits: { train: [spec('Leo')], validation: [spec('Kim')] } as never }), /missing split 'test'/],
+    ['a split that is not a list', () => base('t3', { splits: { train: 5, validation: [], test: [] } as never }), /splits\.train: a split must be an array/],
+    ['an empty split', () => base('t4', { splits: { train: [spec('Leo')], validation: [], test: [spec('Kim')] } }), /split 'validation' has no prompts/],
+    ['an unknown word', () => base('t5', { splits: { train: [spec('Leo', { words: ['Leo', 'was', 'very', 'zorg', 'then'] })], validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train' prompt 0: unknown word "zorg"/],
+    ['target equal to foil', () => base('t6', { splits: { train: [spec('Leo', { foil: 'he' })], validation: [spec('Kim')], test: [spec('Mia')] } }), /target and foil are both "he"/],
+    ['prompts of different lengths', () => base('t7', { splits: { train: [spec('Leo')], validation: [spec('Kim', { words: ['Kim', 'was', 'happy', 'then'] })], test: [spec('Mia')] } }), /split 'validation' prompt 0 has 5 tokens but earlier prompts have 6/],
+    ['a template in two splits', () => base('t8', { splits: { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Leo')] } }), /template "Leo" is in both 'train' and 'test'/],
+    ['a malformed prompt', () => base('t9', { splits: { train: [{ words: [], target: 'he' } as never], validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train' prompt 0: words: a prompt needs at least one word; foil: /],
+    ['a throwing prompt function', () => base('t10', { splits: { train: () => { throw new Error('boom'); }, validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train': its prompt function threw: boom/],
+    ['a duplicate id', () => base('pronoun'), /invalid task definition 'pronoun': a task with this id is already defined/],
+  ];
+  for (const [what, def, message] of rejects) {
+    it(`rejects ${what} with a one-line message`, () => {
+      let err: unknown;
+      try {
+        defineTask(def());
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toContain('\n');
+    });
+  }
+
+  it('does not register a rejected task', () => {
+    expect(() => getTask('t8')).toThrow(/unknown task/);
+  });
+});
