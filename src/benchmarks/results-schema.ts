@@ -144,7 +144,7 @@ export const NonsenseCheckSchema = z.strictObject({
   L_circ: Loss,
   /** n* of the pronoun circuit this budget is derived from. */
   reference_n_star: Count,
-  /** B = NONSENSE_BUDGET_FACTOR · reference_n_star */
+  /** B = min(total_nodes, NONSENSE_BUDGET_FACTOR · reference_n_star) */
   budget: Count,
   /** Size of the circuit that reached L_circ (≤ budget). */
   circuit_size: Count,

@@ -8,7 +8,7 @@
 // (x̃ = μ + k·(x − μ)), and override norm scales (frozen layer norm).
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { linear3d, bmm, absTopK, gelu } from './ops.ts';
+import { linear3d, absTopK, gelu, causalAttention, embedding, splitLastAxis, rmsNorm, maskSite } from './ops.ts';
 
 export const SITES = ['attn_in', 'q', 'k', 'v', 'attn_out', 'mlp_in', 'mlp_neuron', 'mlp_out'] as const;
 export type Site = (typeof SITES)[number];
@@ -207,7 +207,7 @@ export function forward(p: Params, cfg: ModelConfig, ids: tf.Tensor2D, hooks: Ho
     const k = hooks.keep?.[name];
     if (k) {
       const mu = hooks.ablation?.[name];
-      y = (mu ? tf.add(mu, tf.mul(k, tf.sub(y, mu))) : tf.mul(k, y)) as tf.Tensor3D;
+      y = maskSite(y, k, mu) as tf.Tensor3D; // μ + k·(x − μ), or k·x
     }
     if (cache) cache.acts[name] = y;
     return y;
@@ -215,34 +215,33 @@ export function forward(p: Params, cfg: ModelConfig, ids: tf.Tensor2D, hooks: Ho
 
   // RMSNorm; with a frozen scale the norm divides by the recorded RMS instead of this input's.
   const norm = (name: NormName, x: tf.Tensor3D, gain: tf.Variable): tf.Tensor3D => {
-    const scale = (hooks.normScales?.[name] ??
-      tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), EPS))) as tf.Tensor3D;
-    if (cache) cache.normScales[name] = scale;
-    return tf.mul(tf.mul(x, scale), gain) as tf.Tensor3D;
+    const frozen = hooks.normScales?.[name] as tf.Tensor3D | undefined;
+    if (frozen) {
+      if (cache) cache.normScales[name] = frozen;
+      return tf.mul(tf.mul(x, frozen), gain) as tf.Tensor3D;
+    }
+    // scale = rsqrt(mean(x²) + eps), y = x·scale·gain (one fused kernel on wasm)
+    const { y, scale } = rmsNorm(x, gain, EPS);
+    if (cache) cache.normScales[name] = scale as tf.Tensor3D;
+    return y as tf.Tensor3D;
   };
 
-  const causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9));
   const posIds = tf.range(0, T, 1, 'int32');
 
-  let x = tf.add(tf.gather(p.tokEmb, ids), tf.gather(p.posEmb, posIds)) as tf.Tensor3D;
+  let x = tf.add(embedding(p.tokEmb as tf.Tensor2D, ids), embedding(p.posEmb as tf.Tensor2D, posIds)) as tf.Tensor3D;
   for (let l = 0; l < cfg.nLayers; l++) {
     const w = p.layers[l];
     // attention
     const h = site(l, 'attn_in', norm(`L${l}.norm1`, x, w.norm1));
     const qkv = linear3d(h, w.wQKV as tf.Tensor2D, w.bQKV as tf.Tensor1D);
-    const [qRaw, kRaw, vRaw] = tf.split(qkv, 3, -1) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const A = H * dh;
+    const [qRaw, kRaw, vRaw] = splitLastAxis(qkv, [A, A, A]) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
     const q = site(l, 'q', qRaw);
     const k = site(l, 'k', kRaw);
     const v = site(l, 'v', vRaw);
-    // [B, T, H·dh] → [B·H, T, dh]
-    const heads = (z: tf.Tensor3D) => tf.reshape(tf.transpose(tf.reshape(z, [B, T, H, dh]), [0, 2, 1, 3]), [B * H, T, dh]) as tf.Tensor3D;
-    const qh = heads(q);
-    const kT = tf.transpose(heads(k), [0, 2, 1]) as tf.Tensor3D;
-    const scores = tf.add(tf.mul(bmm(qh, kT), 1 / Math.sqrt(dh)), causal) as tf.Tensor3D;
-    const pattern = tf.softmax(scores) as tf.Tensor3D;
-    if (cache) cache.attn.push(tf.reshape(pattern, [B, H, T, T]) as tf.Tensor4D);
-    const z = bmm(pattern, heads(v));
-    const merged = tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, H * dh]) as tf.Tensor3D;
+    // softmax(q·kᵀ/√dh + causal mask)·v per head, heads merged back: [B, T, H·dh] (ops.ts)
+    const { z: merged, pattern } = causalAttention(q, k, v, H);
+    if (cache) cache.attn.push(pattern);
     const attnOut = site(l, 'attn_out', linear3d(merged, w.wO as tf.Tensor2D, w.bO as tf.Tensor1D));
     x = tf.add(x, attnOut) as tf.Tensor3D;
     // MLP

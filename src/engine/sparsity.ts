@@ -3,7 +3,7 @@
 // zero the rest. Done on the host with quickselect: O(n) per matrix.
 
 /** k-th largest value (1-based k) of `values`, destroying its order. */
-function kthLargest(values: Float32Array, k: number): number {
+export function kthLargest(values: Float32Array, k: number): number {
   let lo = 0;
   let hi = values.length - 1;
   const target = k - 1; // index in descending order

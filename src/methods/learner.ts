@@ -21,7 +21,7 @@ export const LearnerOptions = z.object({
   batchSize: z.number().int().positive().default(32),
   lr: z.number().positive().default(0.05),
   /** λ, the penalty per kept node */
-  lambda: z.number().nonnegative().default(1e-3),
+  lambda: z.number().nonnegative().default(1e-4),
   /** surrogate-gradient temperature T */
   temperature: z.number().positive().default(0.5),
   initTau: z.number().min(-1).max(1).default(0.1),
@@ -109,6 +109,8 @@ export function learnMask(
   });
   const m1 = taus.map((t) => tf.variable(tf.zerosLike(t), false)) as tf.Variable[];
   const m2 = taus.map((t) => tf.variable(tf.zerosLike(t), false)) as tf.Variable[];
+  // running sum of τ: breaks ties among nodes clamped at −1 (a node that stayed on longer ranks higher)
+  const tauSum = taus.map((t) => tf.variable(tf.zerosLike(t), false)) as tf.Variable[];
   const curve: LearnResult['curve'] = [];
   const b1 = 0.9;
   const b2 = 0.999;
@@ -152,6 +154,7 @@ export function learnMask(
         m2[i].assign(v);
         const upd = tf.div(tf.div(a, 1 - b1 ** t), tf.add(tf.sqrt(tf.div(v, 1 - b2 ** t)), 1e-8));
         tau.assign(tf.clipByValue(tf.sub(tau, tf.mul(upd, opts.lr)), -1, 1));
+        tauSum[i].assign(tf.add(tauSum[i], tau));
       });
       return [value.dataSync()[0], size];
     });
@@ -160,11 +163,15 @@ export function learnMask(
     onStep?.(step, loss, size);
   }
   const tau = new Float32Array(taus.reduce((a, t) => a + t.size, 0));
-  slots.forEach((s, i) => tau.set(taus[i].dataSync(), s.offset));
-  [...taus, ...m1, ...m2].forEach((v) => v.dispose());
+  const history = new Float32Array(tau.length);
+  slots.forEach((s, i) => {
+    tau.set(taus[i].dataSync(), s.offset);
+    history.set(tauSum[i].dataSync(), s.offset);
+  });
+  [...taus, ...m1, ...m2, ...tauSum].forEach((v) => v.dispose());
   scheme.dispose?.();
   const ids = allNodeIds(model.cfg);
-  const order = Array.from(tau.keys()).sort((a, b) => tau[b] - tau[a] || a - b);
+  const order = Array.from(tau.keys()).sort((a, b) => tau[b] - tau[a] || history[b] - history[a] || a - b);
   return { tau, ranking: order.map((i) => ids[i]), curve };
 }
 
