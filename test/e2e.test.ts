@@ -1,7 +1,7 @@
 // End-to-end: the real CLI on a tiny config — train, prune (built-in and plugin), suite
 // with resume and shards, and the bad-input paths.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,18 @@ const CLI = join(process.cwd(), 'bin/faithbench.js');
 const dir = mkdtempSync(join(tmpdir(), 'fb-e2e-'));
 const model = join(dir, 'tiny.safetensors');
 
-function cli(args: string[]) {
-  const r = spawnSync('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FAITHBENCH_BACKEND: 'wasm' } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+/** Run the CLI asynchronously (a synchronous spawn would block vitest's worker RPC). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile('node', [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FAITHBENCH_BACKEND: 'wasm', ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
+    });
+  });
+}
+
+function hashOf(p: string): string {
+  const b = readFileSync(p);
+  return JSON.parse(JSON.parse(b.subarray(8, 8 + Number(b.readBigUInt64LE(0))).toString()).__metadata__.faithbench).content_hash;
 }
 
 function walk(d: string): string[] {
@@ -28,18 +37,18 @@ function figures(file: string) {
   return r;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   const cfg = {
     model: { vocabSize: VOCAB_SIZE, dModel: 16, nLayers: 1, nHeads: 2, dHead: 8, dMlp: 32, seqLen: 16, absTopK: 0.25 },
     steps: 30, batchSize: 8, lr: 0.005, warmupSteps: 5, l0Target: 0.5, seed: 3, corpusStories: 200, evalEvery: 10, evalBatches: 1,
   };
   writeFileSync(join(dir, 'tiny.json'), JSON.stringify(cfg));
-  const r = cli(['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', model, '--quiet']);
+  const r = await cli(['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', model, '--quiet', '--fresh']);
   expect(r.code, r.err).toBe(0);
 });
 
 describe('faithbench train', () => {
-  it('writes a checkpoint with metadata and the sparsity it promised', () => {
+  it('writes a checkpoint with metadata and the sparsity it promised', async () => {
     expect(existsSync(model)).toBe(true);
     const buf = readFileSync(model);
     const header = JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString());
@@ -52,69 +61,89 @@ describe('faithbench train', () => {
     }
   });
 
-  it('is deterministic: the same config and seed give the same weights', () => {
+  it('is deterministic: the same config and seed give the same weights', async () => {
     const again = join(dir, 'again.safetensors');
-    expect(cli(['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', again, '--quiet']).code).toBe(0);
-    const hash = (p: string) => {
-      const b = readFileSync(p);
-      return JSON.parse(JSON.parse(b.subarray(8, 8 + Number(b.readBigUInt64LE(0))).toString()).__metadata__.faithbench).content_hash;
-    };
-    expect(hash(again)).toBe(hash(model));
+    expect((await cli(['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', again, '--quiet', '--fresh'])).code).toBe(0);
+    expect(hashOf(again)).toBe(hashOf(model));
   });
 
-  it('rejects bad input with one line and a non-zero exit, overwriting nothing', () => {
+  it('resumes after Ctrl-C to exactly the weights of an uninterrupted run', async () => {
+    const out = join(dir, 'resumed.safetensors');
+    const args = [CLI, 'train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', out, '--fresh'];
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn('node', args, { env: { ...process.env, FAITHBENCH_BACKEND: 'wasm' } });
+      let sent = false;
+      child.stderr.on('data', (d: Buffer) => {
+        // interrupt once training has visibly started (progress lines go to stderr)
+        if (!sent && /train tiny \d+\/30/.test(d.toString())) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    if (code === 0) return; // finished before the signal landed: nothing to resume on this machine
+    expect(code).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    const r = await cli(['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny', '--out', out, '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    expect(hashOf(out)).toBe(hashOf(model));
+  });
+
+  it('rejects bad input with one line and a non-zero exit, overwriting nothing', async () => {
     const before = readFileSync(model);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ model: { dModel: 'big' } }));
-    let r = cli(['train', '--config', join(dir, 'bad.json'), '--out', model]);
+    let r = await cli(['train', '--config', join(dir, 'bad.json'), '--out', model]);
     expect(r.code).not.toBe(0);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/config .*bad.json: model/);
     expect(readFileSync(model).equals(before)).toBe(true);
-    r = cli(['train', '--model', 'no-such-model']);
+    r = await cli(['train', '--model', 'no-such-model']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/unknown model "no-such-model"/);
-    r = spawnSync('node', [CLI, 'doctor'], { encoding: 'utf8', env: { ...process.env, FAITHBENCH_BACKEND: 'quantum' } }) as never;
-    expect((r as unknown as { status: number }).status).not.toBe(0);
+    r = await cli(['doctor'], { FAITHBENCH_BACKEND: 'quantum' });
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/unknown backend "quantum"/);
   });
 
-  it('names a truncated or tampered checkpoint', () => {
+  it('names a truncated or tampered checkpoint', async () => {
     const buf = readFileSync(model);
     writeFileSync(join(dir, 'trunc.safetensors'), buf.subarray(0, buf.length - 100));
-    let r = cli(['prune', '--method', 'zero', '--model', join(dir, 'trunc.safetensors'), '--task', 'pronoun']);
+    let r = await cli(['prune', '--method', 'zero', '--model', join(dir, 'trunc.safetensors'), '--task', 'pronoun']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/truncated/);
     const tampered = Buffer.from(buf);
     tampered[tampered.length - 5] ^= 0x40;
     writeFileSync(join(dir, 'tampered.safetensors'), tampered);
-    r = cli(['prune', '--method', 'zero', '--model', join(dir, 'tampered.safetensors'), '--task', 'pronoun']);
+    r = await cli(['prune', '--method', 'zero', '--model', join(dir, 'tampered.safetensors'), '--task', 'pronoun']);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/hash mismatch/);
   });
 });
 
 describe('faithbench prune', () => {
-  it('writes a circuit file that circuit show summarises', () => {
+  it('writes a circuit file that circuit show summarises', async () => {
     const out = join(dir, 'c.json');
-    const r = cli(['prune', '--method', 'mean', '--model', model, '--task', 'pronoun', '--options', '{"steps":10}', '--out', out, '--quiet']);
+    const r = await cli(['prune', '--method', 'mean', '--model', model, '--task', 'pronoun', '--options', '{"steps":10}', '--out', out, '--quiet']);
     expect(r.code, r.err).toBe(0);
     const c = JSON.parse(readFileSync(out, 'utf8'));
     expect(c.method.id).toBe('mean');
     expect(c.ablation).toBe('mean');
     expect(c.size).toBe(c.nodes.length);
     expect(c.ranking).toHaveLength(c.total_nodes);
-    const show = cli(['circuit', 'show', out, '--json']);
+    const show = await cli(['circuit', 'show', out, '--json']);
     expect(show.code).toBe(0);
     expect(JSON.parse(show.out).size).toBe(c.size);
   });
 
-  it('loads a method plugin from a TypeScript file', () => {
+  it('loads a method plugin from a TypeScript file', async () => {
     const out = join(dir, 'attr.json');
-    const r = cli(['prune', '--method', 'examples/methods/attribution.ts', '--model', model, '--task', 'pronoun', '--out', out, '--quiet']);
+    const r = await cli(['prune', '--method', 'examples/methods/attribution.ts', '--model', model, '--task', 'pronoun', '--out', out, '--quiet']);
     expect(r.code, r.err).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).method.id).toBe('attribution');
   });
 
-  it('rejects bad methods, options, tasks and nonexistent nodes', () => {
+  it('rejects bad methods, options, tasks and nonexistent nodes', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--method', 'nope'], /unknown method "nope"/],
       [['--method', 'test/fixtures/plugins/not-a-method.ts'], /does not export a method/],
@@ -123,13 +152,13 @@ describe('faithbench prune', () => {
       [['--method', 'zero', '--task', 'telepathy'], /unknown task 'telepathy'/],
       [['--method', 'zero', '--seed', '-3'], /--seed must be a non-negative integer/],
     ];
-    for (const [args, re] of cases) {
-      const full = ['prune', '--model', model, '--task', 'pronoun', '--quiet', ...args];
-      const r = cli(full);
+    const results = await Promise.all(cases.map(([args]) => cli(['prune', '--model', model, '--task', 'pronoun', '--quiet', ...args])));
+    cases.forEach(([args, re], i) => {
+      const r = results[i];
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
       expect(r.err).toMatch(re);
-    }
+    });
   });
 });
 
@@ -137,8 +166,8 @@ describe('faithbench suite', () => {
   const out = join(dir, 'results');
   const args = ['suite', '--preset', 'tiny', '--models', model, '--quiet'];
 
-  it('runs, then resumes from cache with identical results after an interruption and a corrupted file', () => {
-    let r = cli([...args, '--out', out]);
+  it('runs, then resumes from cache with identical results after an interruption and a corrupted file', async () => {
+    let r = await cli([...args, '--out', out]);
     expect(r.code, r.err).toBe(0);
     const files = walk(out).sort();
     expect(files).toHaveLength(4);
@@ -147,27 +176,28 @@ describe('faithbench suite', () => {
     const missing = files[0];
     writeFileSync(files[1], readFileSync(files[1], 'utf8').slice(0, 100));
     execFileSync('rm', [missing]);
-    r = cli([...args, '--out', out]);
+    r = await cli([...args, '--out', out]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/2 runs computed, 2 cached/);
     expect(walk(out).sort().map(figures)).toEqual(first);
   });
 
-  it('shards merge to the same results as one run', () => {
+  it('shards merge to the same results as one run', async () => {
     const a = join(dir, 'shard0');
     const b = join(dir, 'shard1');
-    expect(cli([...args, '--out', a, '--shard', '0/2']).code).toBe(0);
-    expect(cli([...args, '--out', b, '--shard', '1/2']).code).toBe(0);
+    const [ra, rb] = await Promise.all([cli([...args, '--out', a, '--shard', '0/2']), cli([...args, '--out', b, '--shard', '1/2'])]);
+    expect(ra.code, ra.err).toBe(0);
+    expect(rb.code, rb.err).toBe(0);
     expect(walk(a).length + walk(b).length).toBe(4);
     const merged = join(dir, 'merged');
-    const r = cli(['merge', a, b, '--out', merged]);
+    const r = await cli(['merge', a, b, '--out', merged]);
     expect(r.code, r.err).toBe(0);
     const rel = (root: string) => walk(root).map((f) => f.slice(root.length)).sort();
     expect(rel(merged)).toEqual(rel(out));
     for (const f of rel(out)) expect(figures(join(merged, f))).toEqual(figures(join(out, f)));
   });
 
-  it('rejects bad flags with one line', () => {
+  it('rejects bad flags with one line', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--shard', '3/2'], /--shard 3\/2/],
       [['--preset', 'huge'], /unknown preset "huge"/],
@@ -175,12 +205,12 @@ describe('faithbench suite', () => {
       [['--tasks', 'pronoun,astrology'], /unknown task 'astrology'/],
       [['--workers', '0'], /--workers must be a positive integer/],
     ];
-    for (const [extra, re] of cases) {
-      const r = cli([...args, '--out', join(dir, 'never'), ...extra]);
-      expect(r.code).not.toBe(0);
-      expect(r.err.trim().split('\n')).toHaveLength(1);
-      expect(r.err).toMatch(re);
-    }
+    const results = await Promise.all(cases.map(([extra]) => cli([...args, '--out', join(dir, 'never'), ...extra])));
+    cases.forEach(([, re], i) => {
+      expect(results[i].code).not.toBe(0);
+      expect(results[i].err.trim().split('\n')).toHaveLength(1);
+      expect(results[i].err).toMatch(re);
+    });
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 });

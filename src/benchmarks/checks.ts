@@ -51,11 +51,10 @@ export function sizeGrid(total: number, points: number, extra: number[] = []): n
 }
 
 /** Check 1: loss vs size along the method's ranking on test prompts. */
-export function sizeCheck(c: CircuitUnderTest, taskId: string, test: readonly Prompt[], target: number, gridPoints: number): SizeCheck {
+export function sizeCheck(c: CircuitUnderTest, taskId: string, test: readonly Prompt[], gridPoints: number): SizeCheck {
   const points = sizeGrid(c.total, gridPoints, [c.nodes.length]).map((size) => ({ size, loss: c.runner.evaluate(taskId, test, c.prefix(size)).loss }));
   const front = paretoFront(points);
   const n_star = c.nodes.length;
-  void target;
   return { n_star, fraction: n_star / c.total, points, pareto: front };
 }
 
@@ -206,7 +205,8 @@ export function adversaryCheck(c: CircuitUnderTest, taskId: string, test: readon
       }),
   };
   const acc_model = problem.evaluate(new Uint8Array(M).fill(1)).acc;
-  let worst = { loss: problem.evaluate(new Uint8Array(M)).loss, acc: problem.evaluate(new Uint8Array(M)).acc };
+  // ablating every non-circuit node is the claim itself: the adversary never reports less than that
+  let worst = problem.evaluate(new Uint8Array(M));
   if (M > 0) {
     const res = worstCasePattern(problem, { restarts: s.restarts, pgdSteps: s.pgdSteps, stepSize: s.stepSize, greedyFlips: s.greedyFlips, seed });
     if (res.loss > worst.loss) worst = { loss: res.loss, acc: res.acc };

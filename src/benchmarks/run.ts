@@ -73,7 +73,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const circuitEval = runner.evaluate(spec.task, test, cut.keep);
 
   say('loss vs size');
-  const size = sizeCheck(cut, spec.task, test, circuit.target_loss, s.gridPoints);
+  const size = sizeCheck(cut, spec.task, test, s.gridPoints);
   let nonsense = null;
   if (spec.task === 'pronoun') {
     say('nonsense circuit');

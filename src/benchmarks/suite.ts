@@ -108,6 +108,8 @@ export async function runSuite(plan: PlannedRun[], workers: number, ev: SuiteEve
   };
   if (workers <= 1) {
     for (const run of todo) {
+      // runs are synchronous tensor work: yield so a Ctrl-C handler can run between them
+      await new Promise((r) => setImmediate(r));
       if (ev.shouldStop?.()) return { ran, cached, stopped: true };
       ev.onStart?.(run);
       finish(run, await runOne(run.spec, ev.onMessage));

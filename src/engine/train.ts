@@ -176,6 +176,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const saveEvery = opts.saveEvery ?? 100;
   let completed = true;
   for (let step = start; step < cfg.steps; step++) {
+    // the loop is synchronous tensor work: yield so signal handlers (Ctrl-C → save state) can run
+    await new Promise((r) => setImmediate(r));
     if (opts.shouldStop?.()) {
       saveState(step);
       completed = false;

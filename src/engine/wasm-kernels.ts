@@ -15,6 +15,7 @@
 // on other backends). Their gradients are registered with tf.registerGradient and are
 // lazy per input, so a frozen weight's gradient is never computed.
 import * as tf from '@tensorflow/tfjs-core';
+import v8 from 'node:v8';
 
 // ───────────────────────────── a tiny WebAssembly assembler ─────────────────────────────
 
@@ -58,6 +59,8 @@ const SIMD: Record<string, number> = {
   'f32x4.mul': 0xe6, 'f32x4.div': 0xe7, 'f32x4.min': 0xe8, 'f32x4.max': 0xe9, 'f32x4.pmin': 0xea,
   'f32x4.pmax': 0xeb,
   'i32x4.trunc_sat_f32x4_s': 0xf8, 'f32x4.convert_i32x4_s': 0xfa,
+  // relaxed SIMD (a·b + c, fused where the CPU has FMA); used only when the engine supports it
+  'f32x4.relaxed_madd': 0x105,
 };
 /** memory ops: [prefix (0 = none), opcode, natural alignment log2] */
 const MEMOP: Record<string, [number, number, number]> = {
@@ -267,7 +270,7 @@ const copyFloats = (dst: string, src: string, n: string, j: string) =>
  * A is packed as [kc][MR] (so each row's value is one broadcast load at a fixed offset),
  * B as panels of [kc][8]; the k loop is unrolled by U.
  */
-function gemmMicroKernel(MR: number, U: number): WasmFunc {
+function gemmMicroKernel(MR: number, U: number, FMA: boolean): WasmFunc {
   const params: Array<[string, ValType]> = [
     ['$kc', 'i32'], ['$ap', 'i32'], ['$bp', 'i32'], ['$np', 'i32'],
     ['$nlast', 'i32'], ['$c', 'i32'], ['$ldc', 'i32'], ['$acc', 'i32'], ['$bias', 'i32'], ['$tmp', 'i32'],
@@ -313,8 +316,8 @@ function gemmMicroKernel(MR: number, U: number): WasmFunc {
       const xb = `$x${r}b`;
       t += `
         ${get('$pa')} v128.load32_splat offset=${4 * (u * MR + r)} ${set('$av')}
-        ${get(xa)} ${get('$av')} ${get('$b0')} f32x4.mul f32x4.add ${set(xa)}
-        ${get(xb)} ${get('$av')} ${get('$b1')} f32x4.mul f32x4.add ${set(xb)}`;
+        ${FMA ? `${get('$av')} ${get('$b0')} ${get(xa)} f32x4.relaxed_madd` : `${get(xa)} ${get('$av')} ${get('$b0')} f32x4.mul f32x4.add`} ${set(xa)}
+        ${FMA ? `${get('$av')} ${get('$b1')} ${get(xb)} f32x4.relaxed_madd` : `${get(xb)} ${get('$av')} ${get('$b1')} f32x4.mul f32x4.add`} ${set(xb)}`;
     }
     return t;
   };
@@ -444,24 +447,65 @@ function packB(): WasmFunc {
 
 
 /**
+ * Many small GEMMs indexed by (i < nb, j < nh), operand offsets base + i·sb + j·sh (bytes):
+ * attention's per-(batch, head) products in one call. K must fit one packed block.
+ */
+function gemmBatch2(): WasmFunc {
+  const P = (n: string): [string, ValType] => [n, 'i32'];
+  return {
+    name: 'gemm_batch2',
+    params: ['$nb', '$nh', '$m', '$n', '$k', '$a', '$sai', '$sak', '$asb', '$ash', '$b', '$sbk', '$sbj', '$bsb', '$bsh',
+      '$c', '$ldc', '$csb', '$csh', '$acc', '$pack', '$pa', '$tmp'].map(P),
+    locals: ['$i', '$j', '$np', '$nlast'].map(P),
+    body: `
+      ${get('$n')} i32.const 7 i32.add i32.const 3 i32.shr_u ${set('$np')}
+      ${get('$n')} ${get('$np')} i32.const 1 i32.sub i32.const 3 i32.shl i32.sub ${set('$nlast')}
+      ${forRows('$i', '$nb', forRows('$j', '$nh', `
+        ${get('$b')} ${get('$i')} ${get('$bsb')} i32.mul i32.add ${get('$j')} ${get('$bsh')} i32.mul i32.add
+        ${get('$sbk')} ${get('$sbj')} ${get('$k')} ${get('$n')} ${get('$pack')} call pack_b
+        ${get('$m')} ${get('$k')}
+        ${get('$a')} ${get('$i')} ${get('$asb')} i32.mul i32.add ${get('$j')} ${get('$ash')} i32.mul i32.add
+        ${get('$sai')} ${get('$sak')} ${get('$pa')} ${get('$pack')} ${get('$np')} ${get('$nlast')}
+        ${get('$c')} ${get('$i')} ${get('$csb')} i32.mul i32.add ${get('$j')} ${get('$csh')} i32.mul i32.add
+        ${get('$ldc')} ${get('$acc')} i32.const 0 ${get('$tmp')} call gemm_rows`))}`,
+  };
+}
+
+/**
  * exp(x) for a v128 local x (clobbered; n is a v128 temp), left on the stack.
  * Cephes expf: x = n·ln2 + r, degree-6 polynomial in r, times 2^n built in the exponent
- * bits; relative error ≈ 1e-7 over the clamped range [-87.3, 88].
+ * bits; relative error ≈ 1e-7 over the clamped range [-87.3, 88]. Rounding to n uses the
+ * 1.5·2²³ trick and the clamp uses pmin/pmax, which V8 turns into single instructions
+ * (f32x4.min/max/nearest/trunc_sat each expand to several).
  */
 function expV(x: string, n: string): string {
   const c = (v: number) => `f32.const ${v} f32x4.splat`;
+  const MAGIC = 12582912; // 1.5·2^23: adding it rounds to an integer held in the low mantissa bits
   return `
-    ${get(x)} ${c(88)} f32x4.min ${c(-87.3)} f32x4.max ${set(x)}
-    ${get(x)} ${c(1.4426950408889634)} f32x4.mul f32x4.nearest ${set(n)}
-    ${get(x)} ${get(n)} ${c(0.693359375)} f32x4.mul f32x4.sub ${get(n)} ${c(-2.12194440e-4)} f32x4.mul f32x4.sub ${set(x)}
+    ${c(88)} ${get(x)} f32x4.pmin ${c(-87.3)} f32x4.pmax ${set(x)}
+    ${get(x)} ${c(1.4426950408889634)} f32x4.mul ${c(MAGIC)} f32x4.add ${set(n)}
+    ${get(x)}
+    ${get(n)} ${c(MAGIC)} f32x4.sub ${c(0.693359375)} f32x4.mul f32x4.sub
+    ${get(n)} ${c(MAGIC)} f32x4.sub ${c(-2.12194440e-4)} f32x4.mul f32x4.sub ${set(x)}
     ${c(1.98756915e-4)} ${get(x)} f32x4.mul ${c(1.3981999507e-3)} f32x4.add
     ${get(x)} f32x4.mul ${c(8.3334519073e-3)} f32x4.add
     ${get(x)} f32x4.mul ${c(4.1665795894e-2)} f32x4.add
     ${get(x)} f32x4.mul ${c(1.6666665459e-1)} f32x4.add
     ${get(x)} f32x4.mul ${c(5.0000001201e-1)} f32x4.add
     ${get(x)} ${get(x)} f32x4.mul f32x4.mul ${get(x)} f32x4.add ${c(1)} f32x4.add
-    ${get(n)} i32x4.trunc_sat_f32x4_s i32.const 127 i32x4.splat i32x4.add i32.const 23 i32x4.shl f32x4.mul`;
+    ${get(n)} i32.const ${127 - 0x4b400000} i32x4.splat i32x4.add i32.const 23 i32x4.shl f32x4.mul`;
 }
+
+/** scalar max without wasm's NaN/−0 rules (V8 emits branches for f32.max): a > b ? a : b */
+const fmax = (a: string, b: string) => `${a} ${b} ${a} ${b} f32.gt select`;
+
+/** max over n floats at base (n ≥ 1), left on the stack as f32; uses locals $o, $mv (v128), $ms (f32) */
+const rowMax = (base: string, n: string) => `
+  f32.const -inf f32x4.splat local.set $mv
+  f32.const -inf local.set $ms
+  ${rowLoop(n, '$o', `${at(base)} v128.load ${get('$mv')} f32x4.pmax ${set('$mv')}`,
+                     `${fmax(get('$ms'), `${at(base)} f32.load`)} ${set('$ms')}`)}
+  ${fmax(get('$ms'), fmax(fmax(`${get('$mv')} f32x4.extract_lane 0`, `${get('$mv')} f32x4.extract_lane 1`), fmax(`${get('$mv')} f32x4.extract_lane 2`, `${get('$mv')} f32x4.extract_lane 3`)))}`;
 
 /**
  * An element-wise kernel over n floats: inputs/outputs are byte addresses; `body` computes
@@ -760,8 +804,7 @@ function softmaxRows(): WasmFunc {
         ${get('$n')} ${set('$valid')}
         ${get('$causalT')} if ${get('$r')} ${get('$causalT')} i32.rem_u i32.const 1 i32.add ${set('$valid')} end
         ;; max of the valid entries
-        f32.const -inf ${set('$m')}
-        ${forJ('$j', '$valid', `${get('$m')} ${get('$row')} ${get('$j')} i32.const 2 i32.shl i32.add f32.load f32.max ${set('$m')}`)}
+        ${rowMax('$row', '$valid')} ${set('$m')}
         ;; e = exp(scale·(x − max)), 4 at a time over the valid prefix (the tail via $tmp)
         ${zero4} ${set('$acc')}
         ${get('$m')} f32x4.splat ${set('$mx')}
@@ -846,8 +889,7 @@ function crossEntropy(): WasmFunc {
       block $done loop $rowl
         ${get('$r')} ${get('$rows')} i32.ge_s br_if $done
         ${get('$x')} ${get('$r')} ${get('$n')} i32.mul i32.const 2 i32.shl i32.add ${set('$row')}
-        f32.const -inf ${set('$m')}
-        ${forJ('$j', '$n', `${get('$m')} ${get('$row')} ${get('$j')} i32.const 2 i32.shl i32.add f32.load f32.max ${set('$m')}`)}
+        ${rowMax('$row', '$n')} ${set('$m')}
         ${zero4} ${set('$acc')}
         ${get('$m')} f32x4.splat ${set('$mx')}
         ${get('$row')} ${set('$p')}
@@ -930,7 +972,6 @@ function crossEntropyGrad(): WasmFunc {
 
 // ───────────────────────────── runtime ─────────────────────────────
 
-/** GEMM tile rows and k-unroll: 4 × 8 with no unrolling measured fastest here (docs/performance.md). */
 const GEMM_MR = 4;
 const GEMM_U = 1;
 
@@ -948,6 +989,8 @@ type Exports = Record<string, (...args: number[]) => number | void>;
 
 export interface FastKernels {
   backend: WasmBackendLike;
+  /** whether the GEMM uses fused multiply-add (relaxed SIMD) */
+  fma: boolean;
   fn: Exports;
   /** byte address of a tensor's data on the wasm heap */
   ptr(t: tf.TensorInfo): number;
@@ -957,24 +1000,46 @@ export interface FastKernels {
 
 let kernels: FastKernels | undefined;
 
-function moduleFuncs(): WasmFunc[] {
+function moduleFuncs(fma: boolean): WasmFunc[] {
   const fs: WasmFunc[] = [];
-  for (let r = 1; r <= GEMM_MR; r++) fs.push(gemmMicroKernel(r, GEMM_U), packA(r));
-  fs.push(gemmRows(GEMM_MR), packB());
+  for (let r = 1; r <= GEMM_MR; r++) fs.push(gemmMicroKernel(r, GEMM_U, fma), packA(r));
+  fs.push(gemmRows(GEMM_MR), packB(), gemmBatch2());
   fs.push(geluForward, geluBackward, adamw, heavisideGrad, colSum(), copy2d(), gatherRows(), scatterAddRows(), rmsNorm(), rmsNormGrad(),
     maskCols(false), maskCols(true), maskColsGrad(false), maskColsGrad(true), softmaxRows(), softmaxRowsGrad(), crossEntropy(), crossEntropyGrad());
   return fs;
+}
+
+/**
+ * Fused multiply-add (relaxed SIMD f32x4.relaxed_madd) makes the GEMM ~1.4× faster here.
+ * Node 22+ has it on; Node 20's V8 has it behind a flag that can be set before compiling.
+ * FAITHBENCH_WASM_FMA=0 turns it off.
+ */
+function relaxedSimdAvailable(): boolean {
+  if (process.env.FAITHBENCH_WASM_FMA === '0') return false;
+  const probe = assemble([{
+    name: 'probe', params: [['$a', 'v128'], ['$b', 'v128'], ['$c', 'v128']], result: 'v128',
+    body: 'local.get $a local.get $b local.get $c f32x4.relaxed_madd',
+  }]);
+  if (WebAssembly.validate(probe)) return true;
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(probe);
 }
 
 export function getFastKernels(): FastKernels {
   if (kernels) return kernels;
   const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
   if (!backend) throw new Error('the wasm backend is not initialised');
-  const bytes = assemble(moduleFuncs());
+  const fma = relaxedSimdAvailable();
+  const bytes = assemble(moduleFuncs(fma));
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: backend.wasm.asm.memory } });
   const slots: Array<{ p: number; n: number }> = [];
   kernels = {
     backend,
+    fma,
     fn: inst.exports as unknown as Exports,
     ptr(t) {
       const d = backend.dataIdMap.get(t.dataId);
@@ -1040,6 +1105,35 @@ export function gemm(
   }
 }
 
+/**
+ * nb × nh small GEMMs C = A·B (+= with `accumulate`); operand (i, j) starts at base + i·sb + j·sh
+ * (element strides, like `gemm`). One wasm call when K fits a packed block.
+ */
+export function gemmBatch(
+  nb: number, nh: number, M: number, N: number, K: number,
+  a: number, sai: number, sak: number, asb: number, ash: number,
+  b: number, sbk: number, sbj: number, bsb: number, bsh: number,
+  c: number, ldc: number, csb: number, csh: number,
+  accumulate = false,
+): void {
+  const k = getFastKernels();
+  if (M === 0 || N === 0 || nb === 0 || nh === 0) return;
+  const np = Math.ceil(N / 8);
+  if (K === 0 || K > 1024 || K * np > 8192) {
+    for (let i = 0; i < nb; i++) {
+      for (let j = 0; j < nh; j++) {
+        gemm(M, N, K, a + (i * asb + j * ash) * 4, sai, sak, b + (i * bsb + j * bsh) * 4, sbk, sbj, c + (i * csb + j * csh) * 4, ldc, 0, accumulate);
+      }
+    }
+    return;
+  }
+  const tmp = k.scratch(SCRATCH_TILE, 64);
+  const pa = k.scratch(SCRATCH_APACK, K * GEMM_MR * 4 + 64);
+  const pack = k.scratch(SCRATCH_PACK, K * np * 32);
+  k.fn.gemm_batch2(nb, nh, M, N, K, a, sai * 4, sak * 4, asb * 4, ash * 4, b, sbk * 4, sbj * 4, bsb * 4, bsh * 4,
+    c, ldc * 4, csb * 4, csh * 4, accumulate ? 1 : 0, pack, pa, tmp);
+}
+
 // ───────────────────────────── registration ─────────────────────────────
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -1077,12 +1171,21 @@ function matMulKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo {
   const pb = k.ptr(b);
   const pc = k.ptr(out);
   const pbias = bias ? k.ptr(bias) : 0;
-  for (let i = 0; i < batch; i++) {
-    gemm(
-      M, N, K,
-      pa + (ba === 1 ? 0 : i * M * K * 4), transposeA ? 1 : K, transposeA ? M : 1,
-      pb + (bb === 1 ? 0 : i * K * N * 4), transposeB ? 1 : N, transposeB ? K : 1,
-      pc + i * M * N * 4, N, pbias,
+  if (batch === 1 || pbias) {
+    for (let i = 0; i < batch; i++) {
+      gemm(
+        M, N, K,
+        pa + (ba === 1 ? 0 : i * M * K * 4), transposeA ? 1 : K, transposeA ? M : 1,
+        pb + (bb === 1 ? 0 : i * K * N * 4), transposeB ? 1 : N, transposeB ? K : 1,
+        pc + i * M * N * 4, N, pbias,
+      );
+    }
+  } else {
+    gemmBatch(
+      batch, 1, M, N, K,
+      pa, transposeA ? 1 : K, transposeA ? M : 1, ba === 1 ? 0 : M * K, 0,
+      pb, transposeB ? 1 : N, transposeB ? K : 1, bb === 1 ? 0 : K * N, 0,
+      pc, N, M * N, 0,
     );
   }
   return out;
@@ -1127,19 +1230,12 @@ function attentionKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo[] {
   const z = k.backend.makeOutput([B, T, HD], 'float32');
   const pat = k.backend.makeOutput([B, H, T, T], 'float32');
   const [pq, pk, pv, pz, pp] = [k.ptr(q), k.ptr(kk), k.ptr(v), k.ptr(z), k.ptr(pat)];
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const off = (b * T * HD + h * dh) * 4;
-      gemm(T, T, dh, pq + off, HD, 1, pk + off, 1, HD, pp + (b * H + h) * T * T * 4, T);
-    }
-  }
+  // per (b, h): head h of row t of x is at x + (b·T + t)·HD + h·dh; its pattern block at (b·H + h)·T²
+  const xb = T * HD;
+  const pb = H * T * T;
+  gemmBatch(B, H, T, T, dh, pq, HD, 1, xb, dh, pk, 1, HD, xb, dh, pp, T, pb, T * T); // S = q·kᵀ
   k.fn.softmax_rows(pp, B * H * T, T, T, 1 / Math.sqrt(dh), k.scratch(SCRATCH_TILE, 256));
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const off = (b * T * HD + h * dh) * 4;
-      gemm(T, dh, T, pp + (b * H + h) * T * T * 4, T, 1, pv + off, HD, 1, pz + off, HD);
-    }
-  }
+  gemmBatch(B, H, T, dh, T, pp, T, 1, pb, T * T, pv, HD, 1, xb, dh, pz, HD, xb, dh); // z = P·v
   return [z, pat];
 }
 
@@ -1154,26 +1250,16 @@ function attentionGradKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo[] {
   const n = B * H * T * T;
   const ds = k.scratch(SCRATCH_ATTN, n * 4);
   const [pdz, pp, pq, pk, pv, pdq, pdk, pdv] = [dz, p, q, kk, v, dq, dk, dv].map((t) => k.ptr(t));
+  const xb = T * HD;
+  const pb = H * T * T;
   // dP starts as the pattern's own gradient (zeros unless a loss reads the pattern)
   const heap = heapF32(k);
   heap.copyWithin(ds >> 2, k.ptr(dp) >> 2, (k.ptr(dp) >> 2) + n);
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const off = (b * T * HD + h * dh) * 4;
-      const po = (b * H + h) * T * T * 4;
-      gemm(T, T, dh, pdz + off, HD, 1, pv + off, 1, HD, ds + po, T, 0, true); // dP += dz·vᵀ
-      gemm(T, dh, T, pp + po, 1, T, pdz + off, HD, 1, pdv + off, HD); // dv = Pᵀ·dz
-    }
-  }
+  gemmBatch(B, H, T, T, dh, pdz, HD, 1, xb, dh, pv, 1, HD, xb, dh, ds, T, pb, T * T, true); // dP += dz·vᵀ
+  gemmBatch(B, H, T, dh, T, pp, 1, T, pb, T * T, pdz, HD, 1, xb, dh, pdv, HD, xb, dh); // dv = Pᵀ·dz
   k.fn.softmax_rows_grad(pp, ds, B * H * T, T, 1 / Math.sqrt(dh));
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const off = (b * T * HD + h * dh) * 4;
-      const po = (b * H + h) * T * T * 4;
-      gemm(T, dh, T, ds + po, T, 1, pk + off, HD, 1, pdq + off, HD); // dq = dS·k
-      gemm(T, dh, T, ds + po, 1, T, pq + off, HD, 1, pdk + off, HD); // dk = dSᵀ·q
-    }
-  }
+  gemmBatch(B, H, T, dh, T, ds, T, 1, pb, T * T, pk, HD, 1, xb, dh, pdq, HD, xb, dh); // dq = dS·k
+  gemmBatch(B, H, T, dh, T, ds, 1, T, pb, T * T, pq, HD, 1, xb, dh, pdk, HD, xb, dh); // dk = dSᵀ·q
   return [dq, dk, dv];
 }
 

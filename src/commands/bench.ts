@@ -1,0 +1,105 @@
+// `faithbench bench`: time the engine's training and pruning steps on the bench config
+// (src/engine/bench.ts) and, with --torch, the PyTorch reference doing the same work
+// (../shared/peer/torch_reference.py) right after, on the same machine, with the ratios.
+import type { Command } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../engine/backend.ts';
+import { BENCH_CASES, runEngineBench, type BenchResult } from '../engine/bench.ts';
+import { fastKernelsEnabled } from '../engine/ops.ts';
+import { getFastKernels } from '../engine/wasm-kernels.ts';
+import { UserError } from '../util/errors.ts';
+
+const PYTHON = '/usr/bin/python3';
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the PyTorch reference script may be: --torch-script, FAITHBENCH_TORCH_REFERENCE, then ../shared/peer/. */
+function findReference(explicit?: string): string | undefined {
+  const candidates = [
+    explicit,
+    process.env.FAITHBENCH_TORCH_REFERENCE,
+    path.resolve(REPO_ROOT, '..', 'shared', 'peer', 'torch_reference.py'),
+    path.resolve(process.cwd(), '..', 'shared', 'peer', 'torch_reference.py'),
+  ];
+  return candidates.find((c): c is string => !!c && existsSync(c));
+}
+
+export interface TorchResult {
+  engine: string;
+  threads: number;
+  train_step_ms: number;
+  prune_step_ms: number;
+}
+
+/** Run the PyTorch reference; returns a result, or a one-line reason it could not run. */
+export function runTorchReference(steps: number, threads: number, script?: string): TorchResult | { skipped: string } {
+  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found; skipping the PyTorch reference` };
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    return { skipped: 'python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread); skipping the PyTorch reference' };
+  }
+  const file = findReference(script);
+  if (!file) return { skipped: 'torch_reference.py not found (pass --torch-script or set FAITHBENCH_TORCH_REFERENCE); skipping the PyTorch reference' };
+  const r = spawnSync(PYTHON, [file, '--json', '--steps', String(steps), '--threads', String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) return { skipped: `the PyTorch reference failed: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}` };
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as TorchResult;
+  } catch {
+    return { skipped: `the PyTorch reference printed no JSON: ${line.slice(0, 120)}` };
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('time a bench-config training step and pruning step (single thread); --torch also runs the PyTorch reference')
+    .option('--json', 'machine-readable output')
+    .option('--steps <n>', 'timed steps per case (after 3 warm-up steps)', '10')
+    .option('--torch', 'also run ../shared/peer/torch_reference.py (PyTorch, CPU) and print the ratios')
+    .option('--torch-threads <n>', 'threads for the PyTorch reference', '1')
+    .option('--torch-script <file>', 'path of torch_reference.py')
+    .action(async (opts: { json?: boolean; steps: string; torch?: boolean; torchThreads: string; torchScript?: string }) => {
+      const steps = Number(opts.steps);
+      if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer, got "${opts.steps}"`);
+      const torchThreads = Number(opts.torchThreads);
+      if (!Number.isInteger(torchThreads) || torchThreads < 1) throw new UserError(`--torch-threads must be a positive integer, got "${opts.torchThreads}"`);
+      const info = await initBackend();
+      const fast = fastKernelsEnabled();
+      const fma = fast ? getFastKernels().fma : undefined;
+      const result: BenchResult = runEngineBench(steps);
+      const torch = opts.torch ? runTorchReference(steps, torchThreads, opts.torchScript) : undefined;
+      const ratios: Record<string, number> = {};
+      if (torch && !('skipped' in torch)) {
+        for (const key of ['train_step_ms', 'prune_step_ms'] as const) ratios[key] = Math.round((result[key] / torch[key]) * 100) / 100;
+      }
+      const report = {
+        backend: info.name,
+        tfjs_version: info.tfjsVersion,
+        wasm_simd: info.simd,
+        fast_kernels: fast,
+        wasm_fma: fma,
+        threads: 1,
+        steps,
+        ...result,
+        ...(torch ? { torch } : {}),
+        ...(Object.keys(ratios).length ? { ratio_vs_torch: ratios } : {}),
+      };
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        return;
+      }
+      const extras = [info.simd ? 'simd' : undefined, fast ? 'fast kernels' : undefined, fma ? 'fma' : undefined].filter(Boolean);
+      process.stdout.write(`backend: ${info.name} (tfjs ${info.tfjsVersion}${extras.length ? ', ' + extras.join(', ') : ''}), 1 thread\n`);
+      for (const c of BENCH_CASES) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
+      if (torch) {
+        if ('skipped' in torch) process.stdout.write(`${torch.skipped}\n`);
+        else {
+          process.stdout.write(`torch (${torch.engine}, ${torch.threads} thread${torch.threads === 1 ? '' : 's'}): train_step_ms ${torch.train_step_ms}, prune_step_ms ${torch.prune_step_ms}\n`);
+          process.stdout.write(`ratio faithbench / torch: train ${ratios.train_step_ms}×, prune ${ratios.prune_step_ms}×\n`);
+        }
+      }
+    });
+}
