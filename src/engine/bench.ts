@@ -41,15 +41,19 @@ function timeIt(fn: () => void, steps: number, warmup = 3): number {
   return (performance.now() - t0) / steps;
 }
 
-/** AdamW over `vars` with torch's defaults (β 0.9/0.999, ε 1e-8, weight decay 0.01). */
-export function makeAdamW(vars: tf.Variable[], lr: number): (grads: tf.Tensor[]) => void {
+/**
+ * AdamW over `vars` with torch's defaults (β 0.9/0.999, ε 1e-8, weight decay 0.01), one
+ * fused kernel per variable; `clamp` bounds the variables after the step (torch: clamp_).
+ */
+export function makeAdamW(vars: tf.Variable[], lr: number, clamp?: [number, number]): ((grads: tf.Tensor[]) => void) & { dispose(): void } {
   const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
   const s = vars.map((v) => tf.variable(tf.zerosLike(v), false));
   let t = 0;
-  return (grads) => {
+  const step = (grads: tf.Tensor[]) => {
     t++;
-    grads.forEach((g, i) => adamwStep(vars[i], g, m[i], s[i], t, { lr }));
+    grads.forEach((g, i) => adamwStep(vars[i], g, m[i], s[i], t, { lr, clamp }));
   };
+  return Object.assign(step, { dispose: () => [...m, ...s].forEach((v) => v.dispose()) });
 }
 
 /** The training step's loss: mean next-token cross-entropy over [B, T]. */
@@ -76,6 +80,7 @@ export function benchTrainStep(params: Params, cfg: ModelConfig, steps: number):
   }, steps);
   x.dispose();
   y.dispose();
+  step.dispose();
   return ms;
 }
 
@@ -88,7 +93,8 @@ export function benchPruneStep(params: Params, cfg: ModelConfig, steps: number):
   const y = tf.tensor1d(randomIds(rng, BENCH_BATCH, cfg.vocabSize), 'int32');
   const slots = siteSlots(cfg);
   const taus = slots.map((s) => tf.variable(tf.fill([s.width], 0.1), true, `bench_tau_${benchRun}_${s.name}`));
-  const step = makeAdamW(taus, 1e-2);
+  // AdamW on the mask logits, then clamp τ to [−1, 1] (fused into the AdamW kernel)
+  const step = makeAdamW(taus, 1e-2, [-1, 1]);
   const ms = timeIt(() => {
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
@@ -104,12 +110,12 @@ export function benchPruneStep(params: Params, cfg: ModelConfig, steps: number):
         return tf.add(ce, tf.mul(size, 1e-4)) as tf.Scalar;
       }, taus);
       step(taus.map((t) => grads[t.name]));
-      taus.forEach((t) => t.assign(tf.clipByValue(t, -1, 1)));
     });
     taus[0].dataSync();
   }, steps * 2);
   x.dispose();
   y.dispose();
+  step.dispose();
   taus.forEach((t) => t.dispose());
   return ms;
 }

@@ -297,12 +297,15 @@ export interface AdamWOptions {
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /** clamp p to [lo, hi] after the step (e.g. mask logits to [−1, 1]) */
+  clamp?: [number, number];
 }
 
 /**
  * One AdamW step (decoupled weight decay, as torch.optim.AdamW):
  * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·(m̂/(√v̂ + ε) + wd·p),
- * with m̂ = m/(1−β1^step), v̂ = v/(1−β2^step). Assigns p, m, v in place; `step` counts from 1.
+ * with m̂ = m/(1−β1^step), v̂ = v/(1−β2^step), then optionally p ← clamp(p, lo, hi).
+ * Assigns p, m, v in place; `step` counts from 1. One fused kernel on wasm.
  */
 export function adamwStep(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, step: number, o: AdamWOptions): void {
   const beta1 = o.beta1 ?? 0.9;
@@ -311,7 +314,8 @@ export function adamwStep(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Va
   const weightDecay = o.weightDecay ?? 0.01;
   tf.tidy(() => {
     if (fastKernelsEnabled()) {
-      const [np, nm, nv] = run<tf.Tensor[]>('FaithAdamW', { p, g, m, v }, { lr: o.lr, beta1, beta2, eps, weightDecay, step });
+      const [clampMin, clampMax] = o.clamp ?? [-Infinity, Infinity];
+      const [np, nm, nv] = run<tf.Tensor[]>('FaithAdamW', { p, g, m, v }, { lr: o.lr, beta1, beta2, eps, weightDecay, step, clampMin, clampMax });
       m.assign(nm);
       v.assign(nv);
       p.assign(np);
@@ -324,6 +328,7 @@ export function adamwStep(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Va
     const bc1 = 1 - beta1 ** step;
     const bc2 = 1 - beta2 ** step;
     const upd = tf.add(tf.div(tf.div(mi, bc1), tf.add(tf.sqrt(tf.div(vi, bc2)), eps)), tf.mul(p, weightDecay));
-    p.assign(tf.sub(p, tf.mul(upd, o.lr)));
+    const next = tf.sub(p, tf.mul(upd, o.lr));
+    p.assign(o.clamp ? tf.clipByValue(next, o.clamp[0], o.clamp[1]) : next);
   });
 }

@@ -478,7 +478,7 @@ function gemmBatch2(): WasmFunc {
  * 1.5·2²³ trick and the clamp uses pmin/pmax, which V8 turns into single instructions
  * (f32x4.min/max/nearest/trunc_sat each expand to several).
  */
-function expV(x: string, n: string): string {
+export function expV(x: string, n: string): string {
   const c = (v: number) => `f32.const ${v} f32x4.splat`;
   const MAGIC = 12582912; // 1.5·2^23: adding it rounds to an integer held in the low mantissa bits
   return `
@@ -512,7 +512,7 @@ const rowMax = (base: string, n: string) => `
  * the output locals $o0.. from the input locals $i0.. (all v128). The last partial vector
  * goes through a 16-byte-per-operand scratch area ($tmp), so nothing past n is written.
  */
-function elementwise(
+export function elementwise(
   name: string, nIn: number, nOut: number, body: string,
   extra: Array<[string, ValType]> = [], temps: Array<[string, ValType]> = [],
 ): WasmFunc {
@@ -585,7 +585,8 @@ const geluBackward = elementwise('gelu_grad', 2, 1, `
 
 /**
  * AdamW, one fused pass: m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
- * p ← p − lr·(m/bc1 / (sqrt(v/bc2) + eps) + wd·p). Inputs p, g, m, v; outputs p', m', v'.
+ * p ← clamp(p − lr·(m/bc1 / (sqrt(v/bc2) + eps) + wd·p), lo, hi) (lo, hi = ∓inf: no clamp).
+ * Inputs p, g, m, v; outputs p', m', v'.
  */
 const adamw = elementwise('adamw', 4, 3, `
   ${get('$i2')} ${splat('$b1')} f32x4.mul ${get('$i1')} ${splat('$ob1')} f32x4.mul f32x4.add ${set('$o1')}
@@ -594,8 +595,9 @@ const adamw = elementwise('adamw', 4, 3, `
   ${get('$o1')} ${splat('$ibc1')} f32x4.mul
   ${get('$o2')} ${splat('$ibc2')} f32x4.mul f32x4.sqrt ${splat('$eps')} f32x4.add f32x4.div
   ${get('$i0')} ${splat('$wd')} f32x4.mul f32x4.add
-  ${splat('$lr')} f32x4.mul f32x4.sub ${set('$o0')}`,
-  [['$lr', 'f32'], ['$b1', 'f32'], ['$ob1', 'f32'], ['$b2', 'f32'], ['$ob2', 'f32'], ['$ibc1', 'f32'], ['$ibc2', 'f32'], ['$eps', 'f32'], ['$wd', 'f32']]);
+  ${splat('$lr')} f32x4.mul f32x4.sub ${splat('$hi')} f32x4.pmin ${splat('$lo')} f32x4.pmax ${set('$o0')}`,
+  [['$lr', 'f32'], ['$b1', 'f32'], ['$ob1', 'f32'], ['$b2', 'f32'], ['$ob2', 'f32'], ['$ibc1', 'f32'], ['$ibc2', 'f32'], ['$eps', 'f32'], ['$wd', 'f32'],
+    ['$lo', 'f32'], ['$hi', 'f32']]);
 
 /** Heaviside surrogate gradient: dτ = dy·σ'(τ/T)/T. Inputs τ, dy; extra: 1/T. */
 const heavisideGrad = elementwise('heaviside_grad', 2, 1, `
@@ -795,6 +797,7 @@ function softmaxRows(): WasmFunc {
     locals: [
       ['$r', 'i32'], ['$row', 'i32'], ['$valid', 'i32'], ['$j', 'i32'], ['$p', 'i32'], ['$t', 'i32'],
       ['$m', 'f32'], ['$sum', 'f32'], ['$v', 'v128'], ['$vn', 'v128'], ['$acc', 'v128'], ['$mx', 'v128'], ['$f', 'f32'],
+      ['$o', 'i32'], ['$mv', 'v128'], ['$ms', 'f32'],
     ],
     body: `
       i32.const 0 ${set('$r')}
@@ -834,7 +837,9 @@ function softmaxRows(): WasmFunc {
         end
         ;; normalise the valid prefix, zero the rest
         f32.const 1 ${get('$sum')} f32.div ${set('$f')}
-        ${forJ('$j', '$valid', `${get('$row')} ${get('$j')} i32.const 2 i32.shl i32.add local.tee $p ${get('$p')} f32.load ${get('$f')} f32.mul f32.store`)}
+        ${get('$f')} f32x4.splat ${set('$v')}
+        ${rowLoop('$valid', '$o', `${at('$row')} ${at('$row')} v128.load ${get('$v')} f32x4.mul v128.store`,
+                                  `${at('$row')} ${at('$row')} f32.load ${get('$f')} f32.mul f32.store`)}
         ${get('$valid')} ${set('$j')}
         block $zd loop $zl
           ${get('$j')} ${get('$n')} i32.ge_s br_if $zd
@@ -883,7 +888,7 @@ function crossEntropy(): WasmFunc {
     name: 'softmax_ce', hoistConstants: true,
     params: [['$x', 'i32'], ['$rows', 'i32'], ['$n', 'i32'], ['$loss', 'i32'], ['$lse', 'i32'], ['$tmp', 'i32']],
     locals: [['$r', 'i32'], ['$row', 'i32'], ['$j', 'i32'], ['$p', 'i32'], ['$t', 'i32'], ['$m', 'f32'], ['$sum', 'f32'],
-      ['$v', 'v128'], ['$vn', 'v128'], ['$acc', 'v128'], ['$mx', 'v128']],
+      ['$v', 'v128'], ['$vn', 'v128'], ['$acc', 'v128'], ['$mx', 'v128'], ['$o', 'i32'], ['$mv', 'v128'], ['$ms', 'f32']],
     body: `
       i32.const 0 ${set('$r')}
       block $done loop $rowl
@@ -1461,8 +1466,9 @@ export function registerWasmKernels(): void {
   reg('FaithHeaviside', heavisideKernel);
   reg('FaithHeavisideGrad', elementwiseKernel('heaviside_grad', ['x', 'dy'], 1, (a) => [1 / (a.temperature as number)]));
   reg('FaithAdamW', elementwiseKernel('adamw', ['p', 'g', 'm', 'v'], 3, (a) => {
-    const { lr, beta1, beta2, eps, weightDecay, step } = a as unknown as Record<string, number>;
-    return [lr, beta1, 1 - beta1, beta2, 1 - beta2, 1 / (1 - beta1 ** step), 1 / (1 - beta2 ** step), eps, weightDecay];
+    const { lr, beta1, beta2, eps, weightDecay, step, clampMin, clampMax } = a as unknown as Record<string, number>;
+    return [lr, beta1, 1 - beta1, beta2, 1 - beta2, 1 / (1 - beta1 ** step), 1 / (1 - beta2 ** step), eps, weightDecay,
+      clampMin ?? -Infinity, clampMax ?? Infinity];
   }));
   reg('FaithAttention', attentionKernel);
   reg('FaithAttentionGrad', attentionGradKernel);
