@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { aggregate } from '../benchmarks/aggregate.ts';
 import { SCORED_CHECKS, type Interval, type Leaderboard } from '../benchmarks/results-schema.ts';
 import { loadResults } from '../site/load.ts';
+import { findings, findingsMarkdown } from '../benchmarks/findings.ts';
 
 const iv = (x: Interval | null, digits = 3) => (x ? `${x.mean.toFixed(digits)}${x.n > 1 ? ` [${x.lo.toFixed(digits)},${x.hi.toFixed(digits)}]` : ''}` : '—');
 
@@ -34,5 +35,17 @@ export function register(program: Command): void {
       if (opts.json) process.stdout.write(JSON.stringify(board, null, 2) + '\n');
       else if (!board.rows.length) process.stdout.write(`no results yet in ${opts.results}\n`);
       else process.stdout.write(formatLeaderboard(board));
+    });
+
+  program
+    .command('findings')
+    .description('the figures behind the seed\'s findings (circuit sizes, nonsense, bad circuits, roles, adversary) per method and model, as markdown or JSON')
+    .option('--json', 'machine-readable output')
+    .option('--results <dir>', 'results folder to read', 'results')
+    .action((opts: { json?: boolean; results: string }) => {
+      const loaded = loadResults(opts.results);
+      for (const p of loaded.problems) process.stderr.write(`faithbench: ${p}\n`);
+      const rows = findings(loaded.runs.map((l) => l.run));
+      process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + '\n' : findingsMarkdown(rows));
     });
 }

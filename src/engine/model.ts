@@ -215,8 +215,10 @@ export function forward(p: Params, cfg: ModelConfig, ids: tf.Tensor2D, hooks: Ho
 
   // RMSNorm; with a frozen scale the norm divides by the recorded RMS instead of this input's.
   const norm = (name: NormName, x: tf.Tensor3D, gain: tf.Variable): tf.Tensor3D => {
-    const frozen = hooks.normScales?.[name] as tf.Tensor3D | undefined;
+    let frozen = hooks.normScales?.[name] as tf.Tensor3D | undefined;
     if (frozen) {
+      // a last-rows-only x (see lastRowsOnly below) takes the last rows of the recorded scale
+      if (frozen.shape[1] > x.shape[1]) frozen = tf.slice(frozen, [0, frozen.shape[1] - x.shape[1], 0], [-1, x.shape[1], -1]);
       if (cache) cache.normScales[name] = frozen;
       return tf.mul(tf.mul(x, frozen), gain) as tf.Tensor3D;
     }
@@ -226,24 +228,35 @@ export function forward(p: Params, cfg: ModelConfig, ids: tf.Tensor2D, hooks: Ho
     return y as tf.Tensor3D;
   };
 
+  // With lastPositionOnly (and no cache) the last layer matters at the last position only: its
+  // keys and values still come from every position, but its queries, attention output, MLP and
+  // residual stream are computed for the last row alone. Same logits, a third less work when
+  // pruning. Not when a hook varies along positions (it would need every row).
+  const perPosition = (t?: tf.Tensor) => t !== undefined && t.rank >= 2 && t.shape[t.rank - 2] !== 1;
+  const lastRowOnly = (l: number) =>
+    !!hooks.lastPositionOnly && !cache && T > 1 && l === cfg.nLayers - 1 &&
+    !SITES.some((s) => perPosition(hooks.keep?.[hookName(l, s)]) || perPosition(hooks.ablation?.[hookName(l, s)]));
+  const lastRow = (t: tf.Tensor3D) => tf.slice(t, [0, t.shape[1] - 1, 0], [B, 1, t.shape[2]]) as tf.Tensor3D;
+
   const posIds = tf.range(0, T, 1, 'int32');
 
   let x = tf.add(embedding(p.tokEmb as tf.Tensor2D, ids), embedding(p.posEmb as tf.Tensor2D, posIds)) as tf.Tensor3D;
   for (let l = 0; l < cfg.nLayers; l++) {
     const w = p.layers[l];
+    const lastOnly = lastRowOnly(l);
     // attention
     const h = site(l, 'attn_in', norm(`L${l}.norm1`, x, w.norm1));
     const qkv = linear3d(h, w.wQKV as tf.Tensor2D, w.bQKV as tf.Tensor1D);
     const A = H * dh;
     const [qRaw, kRaw, vRaw] = splitLastAxis(qkv, [A, A, A]) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-    const q = site(l, 'q', qRaw);
+    const q = site(l, 'q', lastOnly ? lastRow(qRaw) : qRaw);
     const k = site(l, 'k', kRaw);
     const v = site(l, 'v', vRaw);
-    // softmax(q·kᵀ/√dh + causal mask)·v per head, heads merged back: [B, T, H·dh] (ops.ts)
+    // softmax(q·kᵀ/√dh + causal mask)·v per head, heads merged back: [B, T (or 1), H·dh] (ops.ts)
     const { z: merged, pattern } = causalAttention(q, k, v, H);
     if (cache) cache.attn.push(pattern);
     const attnOut = site(l, 'attn_out', linear3d(merged, w.wO as tf.Tensor2D, w.bO as tf.Tensor1D));
-    x = tf.add(x, attnOut) as tf.Tensor3D;
+    x = tf.add(lastOnly ? lastRow(x) : x, attnOut) as tf.Tensor3D;
     // MLP
     const m = site(l, 'mlp_in', norm(`L${l}.norm2`, x, w.norm2));
     const neurons = site(l, 'mlp_neuron', gelu(linear3d(m, w.wUp as tf.Tensor2D, w.bUp as tf.Tensor1D)) as tf.Tensor3D);
@@ -251,7 +264,7 @@ export function forward(p: Params, cfg: ModelConfig, ids: tf.Tensor2D, hooks: Ho
     x = tf.add(x, mlpOut) as tf.Tensor3D;
   }
   let final = x;
-  if (hooks.lastPositionOnly) final = tf.slice(x, [0, T - 1, 0], [B, 1, cfg.dModel]);
+  if (hooks.lastPositionOnly && x.shape[1] > 1) final = lastRow(x);
   const normed = norm('final', final, p.normF);
   const logits = linear3d(normed, p.wUnembed as tf.Tensor2D);
   return { logits, cache };

@@ -101,15 +101,17 @@ export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor, transposeA = fal
 // ───────────────────────────── attention ─────────────────────────────
 
 export interface AttentionOutput {
-  /** [B, T, H·dh], heads merged back in order */
+  /** [B, Tq, H·dh], heads merged back in order */
   z: tf.Tensor3D;
-  /** [B, H, T, T] softmax pattern (row = query position) */
+  /** [B, H, Tq, T] softmax pattern (row = query position) */
   pattern: tf.Tensor4D;
 }
 
 /**
- * Causal multi-head attention: q, k, v [B, T, H·dh] (head h = columns h·dh..(h+1)·dh),
- * pattern = softmax(q·kᵀ/√dh + causal mask), z = pattern·v. Both outputs are differentiable.
+ * Causal multi-head attention: k, v [B, T, H·dh] (head h = columns h·dh..(h+1)·dh), and
+ * q [B, Tq, H·dh] for the last Tq ≤ T positions (usually Tq = T; Tq = 1 is the last
+ * position only). pattern = softmax(q·kᵀ/√dh + causal mask), z = pattern·v. Both outputs
+ * are differentiable.
  */
 export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHeads: number): AttentionOutput {
   if (fastKernelsEnabled()) {
@@ -121,20 +123,25 @@ export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, 
 
 /** Reference attention in stock ops (heads split by transposes, −1e9 above the diagonal). */
 export function causalAttentionReference(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHeads: number): AttentionOutput {
-  const [B, T, HD] = q.shape;
+  const [B, Tq, HD] = q.shape;
+  const T = k.shape[1];
   const H = nHeads;
   const dh = HD / H;
-  const causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9));
-  // [B, T, H·dh] → [B·H, T, dh]
-  const heads = (z: tf.Tensor3D) => tf.reshape(tf.transpose(tf.reshape(z, [B, T, H, dh]), [0, 2, 1, 3]), [B * H, T, dh]) as tf.Tensor3D;
+  // rows of the T × T causal mask for the last Tq queries
+  const causal = tf.tidy(() => tf.slice(tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9), [T - Tq, 0], [Tq, T]));
+  // [B, t, H·dh] → [B·H, t, dh]
+  const heads = (z: tf.Tensor3D) => {
+    const t = z.shape[1];
+    return tf.reshape(tf.transpose(tf.reshape(z, [B, t, H, dh]), [0, 2, 1, 3]), [B * H, t, dh]) as tf.Tensor3D;
+  };
   const qh = heads(q);
   const kT = tf.transpose(heads(k), [0, 2, 1]) as tf.Tensor3D;
   const scores = tf.add(tf.mul(bmmReference(qh, kT), 1 / Math.sqrt(dh)), causal) as tf.Tensor3D;
   const pattern = tf.softmax(scores) as tf.Tensor3D;
   const z = bmmReference(pattern, heads(v));
-  const merged = tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, H * dh]) as tf.Tensor3D;
+  const merged = tf.reshape(tf.transpose(tf.reshape(z, [B, H, Tq, dh]), [0, 2, 1, 3]), [B, Tq, H * dh]) as tf.Tensor3D;
   causal.dispose();
-  return { z: merged, pattern: tf.reshape(pattern, [B, H, T, T]) as tf.Tensor4D };
+  return { z: merged, pattern: tf.reshape(pattern, [B, H, Tq, T]) as tf.Tensor4D };
 }
 
 // ───────────────────────────── element-wise ─────────────────────────────

@@ -786,14 +786,15 @@ function maskColsGrad(withMu: boolean): WasmFunc {
 
 /**
  * Row-wise softmax of scale·x over the first `valid` columns of each row of a [rows, n]
- * matrix, in place; with `causal`, row i of every T×T block has valid = (i mod T) + 1 and
- * the rest of the row is set to 0 (exactly what adding −1e9 above the diagonal gives).
+ * matrix, in place; with `causalT`, row i of every causalT-row block has
+ * valid = (i mod causalT) + 1 + causalOff and the rest of the row is set to 0 (exactly what
+ * adding −1e9 above the diagonal gives; causalOff > 0 when the queries are the last rows).
  */
 function softmaxRows(): WasmFunc {
   // passes over a row: max, exp & sum (written back), normalise; 4-wide with a scalar tail via $tmp
   return {
     name: 'softmax_rows', hoistConstants: true,
-    params: [['$x', 'i32'], ['$rows', 'i32'], ['$n', 'i32'], ['$causalT', 'i32'], ['$scale', 'f32'], ['$tmp', 'i32']],
+    params: [['$x', 'i32'], ['$rows', 'i32'], ['$n', 'i32'], ['$causalT', 'i32'], ['$causalOff', 'i32'], ['$scale', 'f32'], ['$tmp', 'i32']],
     locals: [
       ['$r', 'i32'], ['$row', 'i32'], ['$valid', 'i32'], ['$j', 'i32'], ['$p', 'i32'], ['$t', 'i32'],
       ['$m', 'f32'], ['$sum', 'f32'], ['$v', 'v128'], ['$vn', 'v128'], ['$acc', 'v128'], ['$mx', 'v128'], ['$f', 'f32'],
@@ -805,7 +806,7 @@ function softmaxRows(): WasmFunc {
         ${get('$r')} ${get('$rows')} i32.ge_s br_if $done
         ${get('$x')} ${get('$r')} ${get('$n')} i32.mul i32.const 2 i32.shl i32.add ${set('$row')}
         ${get('$n')} ${set('$valid')}
-        ${get('$causalT')} if ${get('$r')} ${get('$causalT')} i32.rem_u i32.const 1 i32.add ${set('$valid')} end
+        ${get('$causalT')} if ${get('$r')} ${get('$causalT')} i32.rem_u i32.const 1 i32.add ${get('$causalOff')} i32.add ${set('$valid')} end
         ;; max of the valid entries
         ${rowMax('$row', '$valid')} ${set('$m')}
         ;; e = exp(scale·(x − max)), 4 at a time over the valid prefix (the tail via $tmp)
@@ -1084,29 +1085,36 @@ export function gemm(
 ): void {
   const k = getFastKernels();
   if (M === 0 || N === 0) return;
-  const np = Math.ceil(N / 8);
-  const nlast = N - (np - 1) * 8;
-  // K blocking: a packed block of B stays in L2 (≤ 256 KiB)
-  const kcMax = Math.max(32, Math.min(K, Math.floor(8192 / np) * 1));
+  // blocking: a packed kc × nc block of B (≤ 64 Ki floats) stays in L2; the MR × kc tile of A in L1
+  const kcMax = Math.min(K, Number(process.env.FB_KC ?? 512));
+  const ncMax = Math.max(8, Math.floor(Number(process.env.FB_NB ?? 65536) / Math.max(kcMax, 1) / 8) * 8);
   const tmp = k.scratch(SCRATCH_TILE, 64);
-  const pa = k.scratch(SCRATCH_APACK, Math.min(K, kcMax) * GEMM_MR * 4 + 64);
+  const pa = k.scratch(SCRATCH_APACK, Math.max(kcMax, 1) * GEMM_MR * 4 + 64);
   let biasPtr = 0;
   if (bias) {
-    biasPtr = k.scratch(SCRATCH_BIAS, np * 32);
+    biasPtr = k.scratch(SCRATCH_BIAS, Math.ceil(N / 8) * 32);
     // padded copy of the bias
     k.fn.pack_b(bias, 0, 4, 1, N, biasPtr);
   }
-  if (K === 0) {
-    // C = bias or 0 (or unchanged when accumulating)
-    if (!accumulate) k.fn.gemm_rows(M, 0, a, sai * 4, sak * 4, pa, 0, np, nlast, c, ldc * 4, 0, biasPtr, tmp);
-    return;
-  }
-  const pack = k.scratch(SCRATCH_PACK, Math.min(K, kcMax) * np * 32);
-  for (let k0 = 0; k0 < K; k0 += kcMax) {
-    const kc = Math.min(kcMax, K - k0);
-    k.fn.pack_b(b + k0 * sbk * 4, sbk * 4, sbj * 4, kc, N, pack);
-    const acc = accumulate || k0 > 0 ? 1 : 0;
-    k.fn.gemm_rows(M, kc, a + k0 * sak * 4, sai * 4, sak * 4, pa, pack, np, nlast, c, ldc * 4, acc, k0 === 0 ? biasPtr : 0, tmp);
+  const pack = k.scratch(SCRATCH_PACK, Math.max(kcMax, 1) * Math.min(Math.ceil(N / 8) * 8, ncMax) * 4);
+  for (let j0 = 0; j0 < N; j0 += ncMax) {
+    const nc = Math.min(ncMax, N - j0);
+    const np = Math.ceil(nc / 8);
+    const nlast = nc - (np - 1) * 8;
+    const cj = c + j0 * 4;
+    const bj = b + j0 * sbj * 4;
+    const biasJ = biasPtr ? biasPtr + j0 * 4 : 0;
+    if (K === 0) {
+      // C = bias or 0 (or unchanged when accumulating)
+      if (!accumulate) k.fn.gemm_rows(M, 0, a, sai * 4, sak * 4, pa, pack, np, nlast, cj, ldc * 4, 0, biasJ, tmp);
+      continue;
+    }
+    for (let k0 = 0; k0 < K; k0 += kcMax) {
+      const kc = Math.min(kcMax, K - k0);
+      k.fn.pack_b(bj + k0 * sbk * 4, sbk * 4, sbj * 4, kc, nc, pack);
+      const acc = accumulate || k0 > 0 ? 1 : 0;
+      k.fn.gemm_rows(M, kc, a + k0 * sak * 4, sai * 4, sak * 4, pa, pack, np, nlast, cj, ldc * 4, acc, k0 === 0 ? biasJ : 0, tmp);
+    }
   }
 }
 
@@ -1219,28 +1227,34 @@ function elementwiseKernel(fn: string, names: string[], nOut: number, extra: (at
   };
 }
 
-interface AttnDims { B: number; T: number; H: number; dh: number; HD: number }
-function attnDims(q: tf.TensorInfo, nHeads: number): AttnDims {
-  const [B, T, HD] = q.shape;
+interface AttnDims { B: number; Tq: number; T: number; H: number; dh: number; HD: number }
+function attnDims(q: tf.TensorInfo, k: tf.TensorInfo, nHeads: number): AttnDims {
+  const [B, Tq, HD] = q.shape;
+  const T = k.shape[1];
   if (HD % nHeads !== 0) throw new Error('FaithAttention: width is not a multiple of the head count');
-  return { B, T, H: nHeads, dh: HD / nHeads, HD };
+  if (Tq > T || k.shape[0] !== B || k.shape[2] !== HD) throw new Error('FaithAttention: q and k shapes do not match');
+  return { B, Tq, T, H: nHeads, dh: HD / nHeads, HD };
 }
 
-/** Causal multi-head attention on [B, T, H·dh] q, k, v: outputs z [B, T, H·dh] and the pattern [B, H, T, T]. */
+/**
+ * Causal multi-head attention: q [B, Tq, H·dh] are the last Tq positions of k, v [B, T, H·dh]
+ * (Tq = T: ordinary causal self-attention). Outputs z [B, Tq, H·dh] and the pattern [B, H, Tq, T].
+ */
 function attentionKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo[] {
   const k = getFastKernels();
   const { q, k: kk, v } = inputs as { q: tf.TensorInfo; k: tf.TensorInfo; v: tf.TensorInfo };
   const { nHeads } = attrs as unknown as { nHeads: number };
-  const { B, T, H, dh, HD } = attnDims(q, nHeads);
-  const z = k.backend.makeOutput([B, T, HD], 'float32');
-  const pat = k.backend.makeOutput([B, H, T, T], 'float32');
+  const { B, Tq, T, H, dh, HD } = attnDims(q, kk, nHeads);
+  const z = k.backend.makeOutput([B, Tq, HD], 'float32');
+  const pat = k.backend.makeOutput([B, H, Tq, T], 'float32');
   const [pq, pk, pv, pz, pp] = [k.ptr(q), k.ptr(kk), k.ptr(v), k.ptr(z), k.ptr(pat)];
-  // per (b, h): head h of row t of x is at x + (b·T + t)·HD + h·dh; its pattern block at (b·H + h)·T²
+  // per (b, h): head h of row t of x is at x + (b·T + t)·HD + h·dh; its pattern block at (b·H + h)·Tq·T
+  const qb = Tq * HD;
   const xb = T * HD;
-  const pb = H * T * T;
-  gemmBatch(B, H, T, T, dh, pq, HD, 1, xb, dh, pk, 1, HD, xb, dh, pp, T, pb, T * T); // S = q·kᵀ
-  k.fn.softmax_rows(pp, B * H * T, T, T, 1 / Math.sqrt(dh), k.scratch(SCRATCH_TILE, 256));
-  gemmBatch(B, H, T, dh, T, pp, T, 1, pb, T * T, pv, HD, 1, xb, dh, pz, HD, xb, dh); // z = P·v
+  const pb = H * Tq * T;
+  gemmBatch(B, H, Tq, T, dh, pq, HD, 1, qb, dh, pk, 1, HD, xb, dh, pp, T, pb, Tq * T); // S = q·kᵀ
+  k.fn.softmax_rows(pp, B * H * Tq, T, Tq, T - Tq, 1 / Math.sqrt(dh), k.scratch(SCRATCH_TILE, 256));
+  gemmBatch(B, H, Tq, dh, T, pp, T, 1, pb, Tq * T, pv, HD, 1, xb, dh, pz, HD, qb, dh); // z = P·v
   return [z, pat];
 }
 
@@ -1248,23 +1262,24 @@ function attentionGradKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo[] {
   const k = getFastKernels();
   const { dz, dp, p, q, k: kk, v } = inputs as Record<string, tf.TensorInfo>;
   const { nHeads } = attrs as unknown as { nHeads: number };
-  const { B, T, H, dh, HD } = attnDims(q, nHeads);
-  const dq = k.backend.makeOutput([B, T, HD], 'float32');
+  const { B, Tq, T, H, dh, HD } = attnDims(q, kk, nHeads);
+  const dq = k.backend.makeOutput([B, Tq, HD], 'float32');
   const dk = k.backend.makeOutput([B, T, HD], 'float32');
   const dv = k.backend.makeOutput([B, T, HD], 'float32');
-  const n = B * H * T * T;
+  const n = B * H * Tq * T;
   const ds = k.scratch(SCRATCH_ATTN, n * 4);
   const [pdz, pp, pq, pk, pv, pdq, pdk, pdv] = [dz, p, q, kk, v, dq, dk, dv].map((t) => k.ptr(t));
+  const qb = Tq * HD;
   const xb = T * HD;
-  const pb = H * T * T;
+  const pb = H * Tq * T;
   // dP starts as the pattern's own gradient (zeros unless a loss reads the pattern)
   const heap = heapF32(k);
   heap.copyWithin(ds >> 2, k.ptr(dp) >> 2, (k.ptr(dp) >> 2) + n);
-  gemmBatch(B, H, T, T, dh, pdz, HD, 1, xb, dh, pv, 1, HD, xb, dh, ds, T, pb, T * T, true); // dP += dz·vᵀ
-  gemmBatch(B, H, T, dh, T, pp, 1, T, pb, T * T, pdz, HD, 1, xb, dh, pdv, HD, xb, dh); // dv = Pᵀ·dz
-  k.fn.softmax_rows_grad(pp, ds, B * H * T, T, 1 / Math.sqrt(dh));
-  gemmBatch(B, H, T, dh, T, ds, T, 1, pb, T * T, pk, HD, 1, xb, dh, pdq, HD, xb, dh); // dq = dS·k
-  gemmBatch(B, H, T, dh, T, ds, 1, T, pb, T * T, pq, HD, 1, xb, dh, pdk, HD, xb, dh); // dk = dSᵀ·q
+  gemmBatch(B, H, Tq, T, dh, pdz, HD, 1, qb, dh, pv, 1, HD, xb, dh, ds, T, pb, Tq * T, true); // dP += dz·vᵀ
+  gemmBatch(B, H, T, dh, Tq, pp, 1, T, pb, Tq * T, pdz, HD, 1, qb, dh, pdv, HD, xb, dh); // dv = Pᵀ·dz
+  k.fn.softmax_rows_grad(pp, ds, B * H * Tq, T, 1 / Math.sqrt(dh));
+  gemmBatch(B, H, Tq, dh, T, ds, T, 1, pb, Tq * T, pk, HD, 1, xb, dh, pdq, HD, qb, dh); // dq = dS·k
+  gemmBatch(B, H, T, dh, Tq, ds, 1, T, pb, Tq * T, pq, HD, 1, qb, dh, pdk, HD, xb, dh); // dk = dSᵀ·q
   return [dq, dk, dv];
 }
 
