@@ -4,6 +4,7 @@ import { register as doctor } from './doctor.ts';
 import { register as corpus } from './corpus.ts';
 import { register as train } from './train.ts';
 import { register as zoo } from './zoo.ts';
+import { register as tasks } from './tasks.ts';
 import { register as prune } from './prune.ts';
 import { register as suite } from './suite.ts';
 import { register as leaderboard } from './leaderboard.ts';
@@ -11,4 +12,4 @@ import { register as site } from './site.ts';
 import { register as serve } from './serve.ts';
 import { register as submit } from './submit.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [doctor, corpus, train, zoo, prune, suite, leaderboard, site, serve, submit];
+export const COMMANDS: Array<(program: Command) => void> = [doctor, corpus, train, zoo, tasks, prune, suite, leaderboard, site, serve, submit];

@@ -1042,7 +1042,7 @@ export function getFastKernels(): FastKernels {
   const fma = relaxedSimdAvailable();
   const bytes = assemble(moduleFuncs(fma));
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: backend.wasm.asm.memory } });
-  const slots: Array<{ p: number; n: number }> = [];
+  const slots: Array<{ raw: number; p: number; n: number }> = [];
   kernels = {
     backend,
     fma,
@@ -1055,12 +1055,13 @@ export function getFastKernels(): FastKernels {
     scratch(slot, n) {
       const s = slots[slot];
       if (s && s.n >= n) return s.p;
-      if (s) backend.wasm._free(s.p);
+      if (s) backend.wasm._free(s.raw);
       const size = Math.max(n, (s?.n ?? 0) * 2, 4096);
       const raw = backend.wasm._malloc(size + 16) >>> 0;
+      if (raw === 0) throw new Error(`wasm kernels: out of memory allocating ${size} bytes of scratch`);
       // keep the raw pointer for free(); hand out a 16-byte aligned one
-      slots[slot] = { p: raw, n: size };
-      return (raw + 15) & ~15;
+      slots[slot] = { raw, p: (raw + 15) & ~15, n: size };
+      return slots[slot].p;
     },
   };
   return kernels;
@@ -1086,8 +1087,8 @@ export function gemm(
   const k = getFastKernels();
   if (M === 0 || N === 0) return;
   // blocking: a packed kc × nc block of B (≤ 64 Ki floats) stays in L2; the MR × kc tile of A in L1
-  const kcMax = Math.min(K, Number(process.env.FB_KC ?? 512));
-  const ncMax = Math.max(8, Math.floor(Number(process.env.FB_NB ?? 65536) / Math.max(kcMax, 1) / 8) * 8);
+  const kcMax = Math.min(K, 256);
+  const ncMax = Math.max(8, Math.floor(65536 / Math.max(kcMax, 1) / 8) * 8);
   const tmp = k.scratch(SCRATCH_TILE, 64);
   const pa = k.scratch(SCRATCH_APACK, Math.max(kcMax, 1) * GEMM_MR * 4 + 64);
   let biasPtr = 0;
@@ -1184,7 +1185,10 @@ function matMulKernel({ inputs, attrs }: KernelArgs): tf.TensorInfo {
   const pb = k.ptr(b);
   const pc = k.ptr(out);
   const pbias = bias ? k.ptr(bias) : 0;
-  if (batch === 1 || pbias) {
+  if (bb === 1 && b.shape.length === 2 && !transposeA) {
+    // [..., M, K] · [K, N]: the leading dimensions fold into the rows of one GEMM
+    gemm(M * batch, N, K, pa, K, 1, pb, transposeB ? 1 : N, transposeB ? K : 1, pc, N, pbias);
+  } else if (batch === 1 || pbias) {
     for (let i = 0; i < batch; i++) {
       gemm(
         M, N, K,
