@@ -141,6 +141,15 @@ describe('matMul (FaithMatMul)', () => {
     expect(relErr(matMul(a, b), tf.matMul(a, b))).toBeLessThan(1e-5);
   });
 
+  it('K and N blocking with a bias (several packed blocks each way) equals tf.matMul + bias', () => {
+    const x = rand([9, 700], 22) as tf.Tensor2D;
+    const w = rand([700, 601], 23) as tf.Tensor2D;
+    const b = rand([601], 24) as tf.Tensor1D;
+    expect(relErr(linear(x, w, b), tf.add(tf.matMul(x, w), b))).toBeLessThan(1e-5);
+    const wt = rand([601, 700], 25);
+    expect(relErr(matMul(x, wt, false, true), tf.matMul(x, wt, false, true))).toBeLessThan(1e-5);
+  });
+
   it('batched (3-D, and 3-D × 2-D broadcast) equals tf.matMul', () => {
     const a = rand([6, 9, 5], 5);
     const b = rand([6, 5, 11], 6);
@@ -173,6 +182,14 @@ describe('matMul (FaithMatMul)', () => {
       checkGrad(f, [a, b], 1, { samples: 35 });
     });
   }
+
+  it('3-D × 2-D (a weight shared over the batch) gradients match finite differences', () => {
+    const a = rand([3, 4, 5], 26);
+    const w = rand([5, 6], 27);
+    const f = (aa: tf.Tensor, ww: tf.Tensor) => weighted(matMul(aa, ww), 28);
+    checkGrad(f, [a, w], 0);
+    checkGrad(f, [a, w], 1, { samples: 30 });
+  });
 
   it('batched gradients (bmm) match finite differences', () => {
     const a = rand([3, 4, 5], 17);
@@ -214,6 +231,28 @@ describe('causal attention (FaithAttention)', () => {
       const p = fast.pattern.arraySync();
       for (const row of p[0][0].slice(0, 3)) expect(row.reduce((a, c) => a + c, 0)).toBeCloseTo(1, 5);
       expect(p[0][0][0].slice(1).every((x) => x === 0)).toBe(true);
+    });
+  }
+
+  for (const [Tq, T] of [[1, 7], [3, 7]] as const) {
+    it(`queries for the last ${Tq} of ${T} positions equal the matching rows of full attention; gradients`, () => {
+      const [B, H, dh] = [2, 2, 3];
+      const qFull = rand([B, T, H * dh], 38) as tf.Tensor3D;
+      const k = rand([B, T, H * dh], 39) as tf.Tensor3D;
+      const v = rand([B, T, H * dh], 40) as tf.Tensor3D;
+      const q = tf.slice(qFull, [0, T - Tq, 0], [B, Tq, H * dh]) as tf.Tensor3D;
+      const full = causalAttention(qFull, k, v, H);
+      const part = causalAttention(q, k, v, H);
+      expect(maxAbs(part.z, tf.slice(full.z, [0, T - Tq, 0], [B, Tq, H * dh]))).toBeLessThan(1e-6);
+      expect(maxAbs(part.pattern, tf.slice(full.pattern, [0, 0, T - Tq, 0], [B, H, Tq, T]))).toBeLessThan(1e-6);
+      const ref = causalAttentionReference(q, k, v, H);
+      expect(maxAbs(part.z, ref.z)).toBeLessThan(1e-5);
+      expect(maxAbs(part.pattern, ref.pattern)).toBeLessThan(1e-6);
+      const f = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) => {
+        const o = causalAttention(qq as tf.Tensor3D, kk as tf.Tensor3D, vv as tf.Tensor3D, H);
+        return tf.add(weighted(o.z, 41), weighted(o.pattern, 42)) as tf.Scalar;
+      };
+      for (const which of [0, 1, 2]) checkGrad(f, [q, k, v], which, { samples: 20 });
     });
   }
 
@@ -360,13 +399,14 @@ describe('losses and optimizer', () => {
     expect(l[1]).toBeCloseTo(0, 5);
   });
 
-  it('adamwStep (one fused kernel) equals the op-by-op AdamW over several steps', () => {
+  for (const clamp of [undefined, [-0.3, 0.2]] as const) {
+  it(`adamwStep (one fused kernel) equals the op-by-op AdamW over several steps${clamp ? ', clamped' : ''}`, () => {
     const run = (fast: boolean) => {
       const prev = useFastKernels(fast);
-      const p = tf.variable(rand([37], 90), true, `adam_p_${fast}`);
-      const m = tf.variable(tf.zeros([37]), false, `adam_m_${fast}`);
-      const v = tf.variable(tf.zeros([37]), false, `adam_v_${fast}`);
-      for (let t = 1; t <= 4; t++) adamwStep(p, rand([37], 90 + t), m, v, t, { lr: 0.01, weightDecay: 0.1 });
+      const p = tf.variable(rand([37], 90), true, `adam_p_${fast}_${clamp ? 'c' : 'n'}`);
+      const m = tf.variable(tf.zeros([37]), false, `adam_m_${fast}_${clamp ? 'c' : 'n'}`);
+      const v = tf.variable(tf.zeros([37]), false, `adam_v_${fast}_${clamp ? 'c' : 'n'}`);
+      for (let t = 1; t <= 4; t++) adamwStep(p, rand([37], 90 + t), m, v, t, { lr: 0.1, weightDecay: 0.1, clamp: clamp ? [clamp[0], clamp[1]] : undefined });
       useFastKernels(prev);
       const out = [p, m, v].map((x) => Float32Array.from(x.dataSync()));
       [p, m, v].forEach((x) => x.dispose());
@@ -375,7 +415,9 @@ describe('losses and optimizer', () => {
     const a = run(true);
     const b = run(false);
     a.forEach((x, i) => expect(maxAbs(x, b[i])).toBeLessThan(1e-6));
+    if (clamp) expect(a[0].every((x) => x >= Math.fround(clamp[0]) && x <= Math.fround(clamp[1]))).toBe(true);
   });
+  }
 });
 
 describe('whole model', () => {
@@ -416,6 +458,33 @@ describe('whole model', () => {
     a.cache!.attn.forEach((t, l) => expect(maxAbs(t, b.cache!.attn[l])).toBeLessThan(1e-6));
     for (const name of Object.keys(b.cache!.acts)) expect(relErr(a.cache!.acts[name], b.cache!.acts[name])).toBeLessThan(1e-5);
     for (const name of Object.keys(b.cache!.normScales)) expect(relErr(a.cache!.normScales[name], b.cache!.normScales[name])).toBeLessThan(1e-6);
+  });
+
+  it('lastPositionOnly (last layer on the last row only) equals the last row of the full forward, hooks and frozen norms included', () => {
+    const p = initParams(cfg, 13);
+    const ids = ints([3, 9], cfg.vocabSize, 5) as tf.Tensor2D;
+    const keep: Record<string, tf.Tensor> = {};
+    const ablation: Record<string, tf.Tensor> = {};
+    siteSlots(cfg).forEach((s, i) => {
+      keep[s.name] = i % 3 === 0 ? tf.add(0.5, rand([3, 1, s.width], 300 + i, 0.5)) : tf.add(0.5, rand([s.width], 300 + i, 0.5));
+      ablation[s.name] = rand([s.width], 400 + i, 0.1);
+    });
+    const full = forward(p, cfg, ids, { keep, ablation, cache: true });
+    const lastRow = (t: tf.Tensor) => tf.slice(t, [0, 8, 0], [3, 1, cfg.vocabSize]);
+    for (const normScales of [undefined, full.cache!.normScales]) {
+      const last = forward(p, cfg, ids, { keep, ablation, normScales, lastPositionOnly: true }).logits;
+      expect(last.shape).toEqual([3, 1, cfg.vocabSize]);
+      expect(maxAbs(last, lastRow(full.logits))).toBeLessThan(1e-5);
+    }
+    // the gradient to the keep coefficients is the same too
+    const k0 = tf.variable(tf.add(0.5, rand([cfg.dMlp], 500, 0.5)) as tf.Tensor, true, 'ops_test_k_last');
+    const lossOf = (lastPositionOnly: boolean) =>
+      tf.variableGrads(() => {
+        const out = forward(p, cfg, ids, { keep: { ...keep, 'L1.mlp_neuron': k0 }, ablation, lastPositionOnly }).logits;
+        return weighted(lastPositionOnly ? out : lastRow(out), 501);
+      }, [k0]).grads[k0.name];
+    expect(relErr(lossOf(true), lossOf(false))).toBeLessThan(1e-5);
+    k0.dispose();
   });
 
   it('is deterministic: the same seed gives bit-identical losses and gradients', () => {
