@@ -14,6 +14,19 @@
 // tf.engine().runKernel when `fastKernelsEnabled()`, and falls back to stock tfjs ops
 // on other backends). Their gradients are registered with tf.registerGradient and are
 // lazy per input, so a frozen weight's gradient is never computed.
+//   FaithMatMul (+ bias, any transpose, batched)   FaithAttention / FaithAttentionGrad
+//   FaithGelu / FaithGeluGrad                       FaithSoftmaxCE / FaithSoftmaxCEGrad
+//   FaithRMSNorm / FaithRMSNormGrad                 FaithMaskCols(Mu) / FaithMaskColsGrad
+//   FaithGatherRows / FaithScatterAddRows           FaithSplitCols / FaithConcatCols
+//   FaithHeaviside / FaithHeavisideGrad             FaithAdamW, FaithColSum
+// It also replaces two stock wasm kernels for every caller: UnsortedSegmentSum (missing
+// on wasm; tf.gather's gradient needs it) and Identity (the stock one copies; every tensor
+// saved for a gradient goes through it; tensors are immutable, so sharing is safe, as on cpu).
+//
+// The GEMM is a 4 × 8 register tile over packed panels (BLIS style) and uses fused
+// multiply-add from relaxed SIMD when the engine has it (Node ≥ 22; on Node 20 the V8 flag
+// is switched on before compiling; FAITHBENCH_WASM_FMA=0 turns it off). docs/performance.md
+// has the measurements.
 import * as tf from '@tensorflow/tfjs-core';
 import v8 from 'node:v8';
 
