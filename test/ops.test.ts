@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend.ts';
 import {
-  linear, linearReference, bmm, matMul, causalAttention, causalAttentionReference, heaviside, heavisideReference,
+  linear, linear3d, linearReference, bmm, matMul, causalAttention, causalAttentionReference, heaviside, heavisideReference,
   absTopK, gelu, geluReference, softmaxCrossEntropy, softmaxCrossEntropyReference, embedding, splitLastAxis,
   rmsNorm, rmsNormReference, maskSite, maskSiteReference, adamwStep, useFastKernels, fastKernelsEnabled,
 } from '../src/engine/ops.ts';
@@ -182,6 +182,18 @@ describe('matMul (FaithMatMul)', () => {
       checkGrad(f, [a, b], 1, { samples: 35 });
     });
   }
+
+  it('linear3d with bias equals the reference; gradients (weight over all rows) match', () => {
+    const x = rand([3, 5, 6], 29) as tf.Tensor3D;
+    const w = rand([6, 7], 30) as tf.Tensor2D;
+    const b = rand([7], 31) as tf.Tensor1D;
+    const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => weighted(linear3d(xx as tf.Tensor3D, ww as tf.Tensor2D, bb as tf.Tensor1D), 32);
+    expect(maxAbs(linear3d(x, w, b), reference(() => linear3d(x, w, b)))).toBeLessThan(1e-5);
+    for (const which of [0, 1, 2]) checkGrad(f, [x, w, b], which, { samples: 30 });
+    const fast = tf.grads(f)([x, w, b]);
+    const ref = reference(() => tf.grads(f)([x, w, b]));
+    fast.forEach((g, i) => expect(relErr(g, ref[i])).toBeLessThan(1e-5));
+  });
 
   it('3-D × 2-D (a weight shared over the batch) gradients match finite differences', () => {
     const a = rand([3, 4, 5], 26);

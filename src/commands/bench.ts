@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../engine/backend.ts';
 import { BENCH_CASES, runEngineBench, type BenchResult } from '../engine/bench.ts';
+import { methodBenchCases } from '../methods/bench.ts';
+import '../tasks/index.ts';
 import { fastKernelsEnabled } from '../engine/ops.ts';
 import { getFastKernels } from '../engine/wasm-kernels.ts';
 import { UserError } from '../util/errors.ts';
@@ -69,7 +71,8 @@ export function register(program: Command): void {
       const info = await initBackend();
       const fast = fastKernelsEnabled();
       const fma = fast ? getFastKernels().fma : undefined;
-      const result: BenchResult = runEngineBench(steps);
+      const cases = [...BENCH_CASES, ...(await methodBenchCases())];
+      const result: BenchResult = runEngineBench(steps, cases);
       const torch = opts.torch ? runTorchReference(steps, torchThreads, opts.torchScript) : undefined;
       const ratios: Record<string, number> = {};
       if (torch && !('skipped' in torch)) {
@@ -93,7 +96,7 @@ export function register(program: Command): void {
       }
       const extras = [info.simd ? 'simd' : undefined, fast ? 'fast kernels' : undefined, fma ? 'fma' : undefined].filter(Boolean);
       process.stdout.write(`backend: ${info.name} (tfjs ${info.tfjsVersion}${extras.length ? ', ' + extras.join(', ') : ''}), 1 thread\n`);
-      for (const c of BENCH_CASES) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
+      for (const c of cases) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
       if (torch) {
         if ('skipped' in torch) process.stdout.write(`${torch.skipped}\n`);
         else {

@@ -11,5 +11,6 @@ import { register as leaderboard } from './leaderboard.ts';
 import { register as site } from './site.ts';
 import { register as serve } from './serve.ts';
 import { register as submit } from './submit.ts';
+import { register as bench } from './bench.ts';
 
-export const COMMANDS: Array<(program: Command) => void> = [doctor, corpus, train, zoo, tasks, prune, suite, leaderboard, site, serve, submit];
+export const COMMANDS: Array<(program: Command) => void> = [doctor, corpus, train, zoo, tasks, prune, suite, leaderboard, site, serve, submit, bench];

@@ -31,6 +31,8 @@ export function fastKernelsEnabled(): boolean {
 const customGrad = (f: (...args: any[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
+const allFloat = (...ts: Array<tf.Tensor | undefined>) => ts.every((t) => t === undefined || t.dtype === 'float32');
+
 const run = <T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): T =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as T;
 
@@ -38,7 +40,7 @@ const run = <T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTe
 
 /** x [N, in] · w [in, out] (+ b [out]). */
 export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
-  if (fastKernelsEnabled()) return run<tf.Tensor2D>('FaithMatMul', b ? { a: x, b: w, bias: b } : { a: x, b: w }, { transposeA: false, transposeB: false });
+  if (fastKernelsEnabled() && allFloat(x, w, b)) return run<tf.Tensor2D>('FaithMatMul', b ? { a: x, b: w, bias: b } : { a: x, b: w }, { transposeA: false, transposeB: false });
   return linearReference(x, w, b);
 }
 
@@ -65,13 +67,15 @@ export function linearReference(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D)
 
 /** Apply `linear` over the last axis of a [B, T, in] tensor. */
 export function linear3d(x: tf.Tensor3D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor3D {
+  // on wasm one GEMM over all B·T rows, no reshapes (fewer engine dispatches)
+  if (fastKernelsEnabled() && allFloat(x, w, b)) return run<tf.Tensor3D>('FaithMatMul', b ? { a: x, b: w, bias: b } : { a: x, b: w }, { transposeA: false, transposeB: false });
   const [B, T, D] = x.shape;
   return tf.reshape(linear(tf.reshape(x, [B * T, D]), w, b), [B, T, w.shape[1]]);
 }
 
 /** Batched a [n, p, q] · b [n, q, r]. */
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (fastKernelsEnabled()) return run<tf.Tensor3D>('FaithMatMul', { a, b }, { transposeA: false, transposeB: false });
+  if (fastKernelsEnabled() && allFloat(a, b)) return run<tf.Tensor3D>('FaithMatMul', { a, b }, { transposeA: false, transposeB: false });
   return bmmReference(a, b);
 }
 
@@ -94,7 +98,7 @@ export function bmmReference(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
 
 /** General (batched) matMul with transpose flags; on wasm the transposes cost nothing. */
 export function matMul<T extends tf.Tensor>(a: T, b: tf.Tensor, transposeA = false, transposeB = false): T {
-  if (fastKernelsEnabled()) return run<T>('FaithMatMul', { a, b }, { transposeA, transposeB });
+  if (fastKernelsEnabled() && allFloat(a, b)) return run<T>('FaithMatMul', { a, b }, { transposeA, transposeB });
   return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
 }
 
@@ -114,7 +118,7 @@ export interface AttentionOutput {
  * are differentiable.
  */
 export function causalAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, nHeads: number): AttentionOutput {
-  if (fastKernelsEnabled()) {
+  if (fastKernelsEnabled() && allFloat(q, k, v)) {
     const [z, pattern] = run<tf.Tensor[]>('FaithAttention', { q, k, v }, { nHeads });
     return { z: z as tf.Tensor3D, pattern: pattern as tf.Tensor4D };
   }
@@ -279,7 +283,7 @@ export function maskSiteReference(x: tf.Tensor, k: tf.Tensor, mu?: tf.Tensor): t
  * (−log softmax(logits)[label]). No one-hot tensor is built on wasm.
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Tensor {
-  if (fastKernelsEnabled()) {
+  if (fastKernelsEnabled() && allFloat(logits)) {
     const V = logits.shape[logits.shape.length - 1];
     const flat = tf.reshape(logits, [-1, V]);
     const [loss] = run<tf.Tensor[]>('FaithSoftmaxCE', { logits: flat, labels: tf.cast(tf.reshape(labels, [-1]), 'int32') });
@@ -320,7 +324,7 @@ export function adamwStep(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Va
   const eps = o.eps ?? 1e-8;
   const weightDecay = o.weightDecay ?? 0.01;
   tf.tidy(() => {
-    if (fastKernelsEnabled()) {
+    if (fastKernelsEnabled() && allFloat(p, g, m, v) && p.size === g.size) {
       const [clampMin, clampMax] = o.clamp ?? [-Infinity, Infinity];
       const [np, nm, nv] = run<tf.Tensor[]>('FaithAdamW', { p, g, m, v }, { lr: o.lr, beta1, beta2, eps, weightDecay, step, clampMin, clampMax });
       m.assign(nm);

@@ -1527,9 +1527,15 @@ export function registerWasmKernels(): void {
       const mm = (x: tf.Tensor, y: tf.Tensor, ta: boolean, tb: boolean) => run('FaithMatMul', { a: x, b: y }, { transposeA: ta, transposeB: tb }) as tf.Tensor;
       // a batch-broadcast operand (rank 2 against rank 3) gets its gradient summed over the batch
       const fold = (g: tf.Tensor, like: tf.Tensor) => (g.rank > like.rank ? tf.sum(g, 0) : g);
+      // [..., M, K] · [K, N] ran as one GEMM over all rows: so does the weight's gradient
+      const rows = !tA && a.rank > 2 && b.rank === 2;
+      const flat = (t: tf.Tensor) => tf.reshape(t, [-1, t.shape[t.rank - 1]]);
       return {
         a: () => fold(!tA ? (!tB ? mm(d, b, false, true) : mm(d, b, false, false)) : !tB ? mm(b, d, false, true) : mm(b, d, true, true), a),
-        b: () => fold(!tA ? (!tB ? mm(a, d, true, false) : mm(d, a, true, false)) : !tB ? mm(a, d, false, false) : mm(d, a, true, true), b),
+        b: () =>
+          rows
+            ? (!tB ? mm(flat(a), flat(d), true, false) : mm(flat(d), flat(a), true, false))
+            : fold(!tA ? (!tB ? mm(a, d, true, false) : mm(d, a, true, false)) : !tB ? mm(a, d, false, false) : mm(d, a, true, true), b),
         bias: () => run('FaithColSum', { x: d }) as tf.Tensor,
       };
     },
