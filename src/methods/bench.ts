@@ -23,8 +23,8 @@ export async function methodBenchCases(): Promise<BenchCase[]> {
       model ??= loadModel(BENCH_METHOD_MODEL);
       const prompts = taskPrompts('pronoun', 'train', { seed: 0 });
       const opts = (n: number) => ({ ...(parseOptions(method, {}) as unknown as LearnerOptions), steps: n });
-      // warm-up (mean activations are computed and cached on first use)
-      learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(2), 0);
+      // warm-up: JIT, kernel setup, and mean activations (computed and cached on first use)
+      learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(Math.max(3, Math.ceil(steps / 2))), 0);
       const t0 = performance.now();
       learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(steps), 0);
       return (1000 * steps) / (performance.now() - t0);
