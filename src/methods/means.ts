@@ -18,8 +18,21 @@ export function meansPath(model: LoadedModel): string {
   return resolve(REPO_ROOT, '.cache', 'means', `${model.hash.slice(0, 16)}-corpus${CORPUS_VERSION}.safetensors`);
 }
 
-/** μ per hook name, [width]. */
+// in-process memo: every AblationRunner (one per circuit evaluation in a discover method's
+// bisection) asks for μ; decode the cache file once per model, not once per call
+const memo = new Map<string, Record<string, tf.Tensor1D>>();
+
+/** μ per hook name, [width]; kept alive for the process (callers must not dispose them). */
 export function meanActivations(model: LoadedModel): Record<string, tf.Tensor1D> {
+  let means = memo.get(model.hash);
+  if (!means) {
+    means = Object.fromEntries(Object.entries(computeOrLoadMeans(model)).map(([k, t]) => [k, tf.keep(t)]));
+    memo.set(model.hash, means);
+  }
+  return means;
+}
+
+function computeOrLoadMeans(model: LoadedModel): Record<string, tf.Tensor1D> {
   const path = meansPath(model);
   const slots = siteSlots(model.cfg);
   if (existsSync(path)) {
