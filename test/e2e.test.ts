@@ -170,7 +170,7 @@ describe('faithbench suite', () => {
     let r = await cli([...args, '--out', out]);
     expect(r.code, r.err).toBe(0);
     const files = walk(out).sort();
-    expect(files).toHaveLength(4);
+    expect(files).toHaveLength(6); // zero and the two baselines × pronoun, ioi
     const first = files.map(figures);
     // simulate an interrupted suite: one result missing, one truncated mid-write
     const missing = files[0];
@@ -178,7 +178,7 @@ describe('faithbench suite', () => {
     execFileSync('rm', [missing]);
     r = await cli([...args, '--out', out]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/2 runs computed, 2 cached/);
+    expect(r.out).toMatch(/2 runs computed, 4 cached/);
     expect(walk(out).sort().map(figures)).toEqual(first);
   });
 
@@ -188,7 +188,7 @@ describe('faithbench suite', () => {
     const [ra, rb] = await Promise.all([cli([...args, '--out', a, '--shard', '0/2']), cli([...args, '--out', b, '--shard', '1/2', '--workers', '2'])]);
     expect(ra.code, ra.err).toBe(0);
     expect(rb.code, rb.err).toBe(0);
-    expect(walk(a).length + walk(b).length).toBe(4);
+    expect(walk(a).length + walk(b).length).toBe(6);
     const merged = join(dir, 'merged');
     const r = await cli(['merge', a, b, '--out', merged]);
     expect(r.code, r.err).toBe(0);
@@ -212,5 +212,30 @@ describe('faithbench suite', () => {
       expect(results[i].err).toMatch(re);
     });
     expect(existsSync(join(dir, 'never'))).toBe(false);
+  });
+});
+
+describe('the scoring on a real model: the trivial methods it must defeat', () => {
+  it('a whole-model circuit scores exactly 0 on every lifted check; a random ranking is scored against its own size', async () => {
+    const out = join(dir, 'baselines');
+    const r = await cli(['suite', '--preset', 'tiny', '--models', 'dense-d64', '--methods', 'keep-all,random', '--tasks', 'pronoun,ioi', '--out', out, '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    const runs = walk(out).map((f) => JSON.parse(readFileSync(f, 'utf8')));
+    expect(runs).toHaveLength(4);
+    for (const run of runs) {
+      expect(run.method.baseline).toBe(true);
+      expect(run.flagged).toBe(false); // both meet the target on held-out prompts
+      const lifted = Object.values(run.checks as Record<string, { role: string; value: number | null; random: { draws: number } | null }>).filter((c) => c.role === 'lifted');
+      expect(lifted.length).toBeGreaterThanOrEqual(3);
+      for (const c of lifted) expect(c.random!.draws).toBe(2);
+      if (run.method.id === 'keep-all') {
+        expect(run.circuit.size).toBe(run.circuit.total_nodes);
+        for (const c of lifted) expect(c.value).toBe(0);
+        expect(run.overall).toBe(0);
+      }
+    }
+    const board = await cli(['leaderboard', '--json', '--results', out]);
+    const rows = JSON.parse(board.out).rows as Array<{ method: string; baseline: boolean; model: string | null }>;
+    expect(rows.filter((x) => x.model === null).every((x) => x.baseline)).toBe(true);
   });
 });

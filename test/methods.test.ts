@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
-import { bisectCount } from '../src/methods/learner.ts';
+import { scanPrefix } from '../src/methods/discretize.ts';
 import { loadMethod, parseOptions } from '../src/methods/registry.ts';
 import { siteSlots } from '../src/engine/model.ts';
 import type { MaskLearnerMethod, SchemeContext } from '../src/methods/types.ts';
@@ -9,19 +9,31 @@ import { wasm, TINY } from './helpers.ts';
 
 beforeAll(wasm);
 
-describe('discretisation by bisection', () => {
+describe('discretisation by scan', () => {
   it('returns the smallest count meeting the target on a monotone case', () => {
-    for (const threshold of [0, 1, 7, 63, 99, 100]) {
+    for (const threshold of [1, 7, 63, 99, 100]) {
       const loss = (n: number) => (n >= threshold ? 0.1 : 1 - n / 1000);
-      const d = bisectCount(loss, 100, 0.15);
+      const d = scanPrefix(loss, 100, 0.15);
       expect(d.size).toBe(threshold);
       expect(d.loss).toBeLessThanOrEqual(0.15);
-      expect(d.probes.length).toBeLessThanOrEqual(2 + Math.ceil(Math.log2(100)));
     }
   });
   it('returns the full size when even the whole model misses the target', () => {
-    const d = bisectCount(() => 0.5, 50, 0.15);
-    expect(d.size).toBe(50);
+    const d = scanPrefix(() => 0.5, 50, 0.15);
+    expect(d).toMatchObject({ size: 50, passed: false });
+  });
+});
+
+describe('learner options', () => {
+  it('defaults are the reference recipe (DESIGN §5) and unknown or out-of-range keys are errors', async () => {
+    const zero = await loadMethod('zero');
+    const o = parseOptions(zero, {});
+    expect(o).toMatchObject({ steps: 2000, batchSize: 64, lr: 3e-3, lrSchedule: 'linear', weightDecay: 1e-3, beta1: 0.9, beta2: 0.95, clipNorm: 1, temperature: 1, initTau: 0.1, initStd: 0.01, targetLoss: 0.15 });
+    expect(() => parseOptions(zero, { stpes: 10 })).toThrow(/stpes|unrecognized/i);
+    expect(() => parseOptions(zero, { lr: -1 })).toThrow(/lr/);
+    const stochastic = await loadMethod('stochastic');
+    expect(() => parseOptions(stochastic, { p: 0.5, bogus: 1 })).toThrow(/bogus|unrecognized/i);
+    expect(() => parseOptions(stochastic, { p: 2 })).toThrow(/p/);
   });
 });
 

@@ -1,22 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  adversaryScore,
-  bootstrapCI,
-  cmd,
-  cpr,
-  flippedShare,
-  histogram,
-  jsDivergence,
-  nonsenseScore,
-  normalizedFaithfulness,
-  nStar,
-  overallScore,
-  paretoFront,
-  pearson,
-  pearsonOrNull,
-  roleScore,
-  sameGenderScore,
-} from '../src/benchmarks/scores.ts';
+import { cmd, cpr, histogram, jsDivergence, normalizedFaithfulness, nStar, paretoFront, pearson, pearsonOrNull, spearman } from '../src/results/stats.ts';
 
 describe('check 1: Pareto front and n*', () => {
   const pts = [
@@ -45,27 +28,6 @@ describe('check 1: Pareto front and n*', () => {
   });
 });
 
-describe('checks 2, 3, 5: ratio scores', () => {
-  it('nonsense = clamp(L_circ / L_model)', () => {
-    expect(nonsenseScore(1, 2)).toBe(0.5);
-    expect(nonsenseScore(3, 2)).toBe(1);
-    expect(nonsenseScore(-1, 2)).toBe(0);
-    expect(nonsenseScore(1, 0)).toBe(0); // degenerate: no NaN/∞
-  });
-  it('same gender = clamp((P_circ − 0.5) / (P_model − 0.5)), 0 when the model is at or below chance', () => {
-    expect(sameGenderScore(0.8, 0.9)).toBeCloseTo(0.75, 12);
-    expect(sameGenderScore(0.4, 0.9)).toBe(0); // the bad circuit
-    expect(sameGenderScore(1, 0.9)).toBe(1);
-    expect(sameGenderScore(0.8, 0.5)).toBe(0);
-    expect(sameGenderScore(0.8, 0.3)).toBe(0);
-  });
-  it('adversary = clamp(acc_adv / acc_model)', () => {
-    expect(adversaryScore(0.6, 0.8)).toBeCloseTo(0.75, 12);
-    expect(adversaryScore(0.9, 0.8)).toBe(1);
-    expect(adversaryScore(0.5, 0)).toBe(0);
-  });
-});
-
 describe('check 4: Pearson r, role score, flipped share, JS divergence', () => {
   it('pearson on hand-computed cases', () => {
     expect(pearson([1, 2, 3], [2, 4, 6])).toBeCloseTo(1, 12);
@@ -82,12 +44,11 @@ describe('check 4: Pearson r, role score, flipped share, JS divergence', () => {
     expect(pearsonOrNull([7, 7], [1, 2])).toBeNull();
     expect(() => pearson([1, 2], [1])).toThrow(/length/);
   });
-  it('role score = mean clamp(r, 0, 1); flipped share = share of r < 0 (nulls left out)', () => {
-    expect(roleScore([0.8, -0.5, 1, null])).toBeCloseTo(0.6, 12);
-    expect(flippedShare([0.8, -0.5, 1, null])).toBeCloseTo(1 / 3, 12);
-    expect(roleScore([])).toBe(0);
-    expect(flippedShare([null])).toBe(0);
-    expect(flippedShare([0, -0.1, -1, 0.2])).toBe(0.5);
+  it('Spearman ρ uses ranks (monotone = 1, reversed = −1, ties averaged)', () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 35, 1000])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    expect(spearman([1, 1, 2], [1, 2, 3])).toBeCloseTo(0.8660254, 6);
+    expect(spearman([1, 2], [1, 2])).toBeNull();
   });
   it('JS divergence in bits', () => {
     expect(jsDivergence([1, 0], [0, 1])).toBeCloseTo(1, 12);
@@ -101,16 +62,6 @@ describe('check 4: Pearson r, role score, flipped share, JS divergence', () => {
     expect(() => jsDivergence([1], [0.5, 0.5])).toThrow(/length/);
     expect(() => jsDivergence([0, 0], [0.5, 0.5])).toThrow(/sums/);
     expect(() => jsDivergence([-1, 2], [0.5, 0.5])).toThrow(/probability/);
-  });
-});
-
-describe('overall score', () => {
-  it('is the mean of the available checks 2–5, null when none', () => {
-    expect(overallScore({ nonsense: 0.5, same_gender: null, roles: 1, adversary: 0 })).toBeCloseTo(0.5, 12);
-    expect(overallScore({ nonsense: 0.2, same_gender: 0.4, roles: 0.6, adversary: 0.8 })).toBeCloseTo(0.5, 12);
-    expect(overallScore({ roles: 0.3 })).toBeCloseTo(0.3, 12);
-    expect(overallScore({ nonsense: null, same_gender: null, roles: null, adversary: null })).toBeNull();
-    expect(overallScore({})).toBeNull();
   });
 });
 
@@ -142,30 +93,6 @@ describe('MIB comparison: normalized faithfulness, CPR, CMD', () => {
     expect(cpr(perfect)).toBeCloseTo(1, 12);
     expect(cmd(perfect)).toBe(0);
     expect(cpr([{ x: 0.3, f: 1 }])).toBe(0);
-  });
-});
-
-describe('bootstrapCI', () => {
-  it('one value: lo = hi = mean; constant values: a point interval', () => {
-    expect(bootstrapCI([0.7], { seed: 1 })).toEqual({ mean: 0.7, lo: 0.7, hi: 0.7 });
-    expect(bootstrapCI([2, 2, 2], { seed: 1 })).toEqual({ mean: 2, lo: 2, hi: 2 });
-    expect(() => bootstrapCI([])).toThrow(/no values/);
-  });
-  it('two values {0, 1}: resampled means are 0, ½, 1 with p = ¼, ½, ¼, so the 95% interval is [0, 1]', () => {
-    expect(bootstrapCI([0, 1], { resamples: 1000, alpha: 0.05, seed: 3 })).toEqual({ mean: 0.5, lo: 0, hi: 1 });
-    // a 40% interval excludes the tails: [½, ½]
-    expect(bootstrapCI([0, 1], { resamples: 1000, alpha: 0.6, seed: 3 })).toEqual({ mean: 0.5, lo: 0.5, hi: 0.5 });
-  });
-  it('is seeded and close to mean ± 1.96·se for a larger sample', () => {
-    const v = Array.from({ length: 20 }, (_, i) => i + 1); // mean 10.5, population sd √(399/12), se ≈ 1.289
-    const a = bootstrapCI(v, { seed: 42 });
-    expect(bootstrapCI(v, { seed: 42 })).toEqual(a);
-    expect(bootstrapCI(v, { seed: 43 })).not.toEqual(a);
-    expect(a.mean).toBe(10.5);
-    expect(a.lo).toBeGreaterThan(7.6);
-    expect(a.lo).toBeLessThan(8.6);
-    expect(a.hi).toBeGreaterThan(12.4);
-    expect(a.hi).toBeLessThan(13.4);
   });
 });
 

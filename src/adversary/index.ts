@@ -2,6 +2,7 @@
 // suite's adversarial-ablation check (DESIGN §6, check 5).
 export {
   worstCasePattern,
+  accuracyThenLoss,
   randomPatterns,
   signPgdStep,
   signPgdStepInfo,

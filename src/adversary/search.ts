@@ -40,7 +40,16 @@ export interface AdversaryOptions {
   seed: number;
   /** order in which flips are tried (default 'gradient') */
   flipOrder?: 'gradient' | 'random';
+  /**
+   * Which of two exact evaluations is worse for the circuit (kept by greedy flips and across
+   * restarts). Default: higher loss. Check 5 ranks by accuracy first (what it scores), then loss.
+   */
+  worse?: (a: { loss: number; acc: number }, b: { loss: number; acc: number }) => boolean;
 }
+
+/** Lower accuracy is worse; at equal accuracy, higher loss is worse (optimise what is scored). */
+export const accuracyThenLoss = (a: { loss: number; acc: number }, b: { loss: number; acc: number }): boolean =>
+  a.acc < b.acc || (a.acc === b.acc && a.loss > b.loss);
 
 export interface RestartTrace {
   restart: number;
@@ -123,6 +132,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
   checkOptions(p, o);
   const M = p.size;
   const order = o.flipOrder ?? 'gradient';
+  const worse = o.worse ?? ((a: { loss: number }, b: { loss: number }) => a.loss > b.loss);
   const trace: RestartTrace[] = [];
   let best: { pattern: Uint8Array; loss: number; acc: number; restart: number } | undefined;
   let evaluations = 0;
@@ -177,7 +187,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
         tried++;
         s[i] ^= 1;
         const next = evaluate(s);
-        if (next.loss > cur.loss) {
+        if (worse(next, cur)) {
           cur = next;
           kept++;
           improved = true;
@@ -187,7 +197,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
     }
 
     trace.push({ restart: r, loss: cur.loss, acc: cur.acc, roundedLoss, pgd, flipsTried: tried, flipsKept: kept });
-    if (!best || cur.loss > best.loss) best = { pattern: s, loss: cur.loss, acc: cur.acc, restart: r };
+    if (!best || worse(cur, best)) best = { pattern: s, loss: cur.loss, acc: cur.acc, restart: r };
   }
 
   return { pattern: best!.pattern, loss: best!.loss, acc: best!.acc, bestRestart: best!.restart, evaluations, trace };

@@ -1,21 +1,24 @@
 // `faithbench leaderboard`: the aggregated table in the terminal, or as JSON.
 import type { Command } from 'commander';
-import { aggregate } from '../benchmarks/aggregate.ts';
-import { SCORED_CHECKS, type Interval, type Leaderboard } from '../benchmarks/results-schema.ts';
+import { aggregate } from '../results/aggregate.ts';
+import type { Interval, Leaderboard } from '../results/schema.ts';
 import { loadResults } from '../site/load.ts';
-import { findings, findingsMarkdown } from '../benchmarks/findings.ts';
+import { findings, findingsMarkdown, sizeCorrelation } from '../results/findings.ts';
 
-const iv = (x: Interval | null, digits = 3) => (x ? `${x.mean.toFixed(digits)}${x.n > 1 ? ` [${x.lo.toFixed(digits)},${x.hi.toFixed(digits)}]` : ''}` : '—');
+const iv = (x: Interval | null | undefined, digits = 3) => (x ? `${x.mean.toFixed(digits)}${x.lo !== null && x.hi !== null ? ` [${x.lo.toFixed(digits)},${x.hi.toFixed(digits)}]` : ` (n=${x.n})`}` : '—');
 
 export function formatLeaderboard(board: Leaderboard): string {
-  const header = ['method', 'model', 'overall', ...SCORED_CHECKS, 'n*', 'runs'];
+  const cols = board.columns.filter((c) => c.role !== 'report');
+  const header = ['method', 'model', 'overall', ...cols.map((c) => (c.role === 'control' ? `${c.id} (×)` : c.id)), 'n*', 'share', 'runs', 'flagged'];
   const rows = board.rows.map((r) => [
-    r.method,
+    r.baseline ? `${r.method} (baseline)` : r.method,
     r.model ?? '(all)',
     iv(r.overall),
-    ...SCORED_CHECKS.map((c) => iv(r.checks[c])),
+    ...cols.map((c) => iv(r.checks[c.id])),
     iv(r.size.n_star, 1),
+    r.size.fraction ? `${(100 * r.size.fraction.mean).toFixed(1)}%` : '—',
     String(r.n_runs),
+    String(r.n_flagged),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
@@ -25,7 +28,7 @@ export function formatLeaderboard(board: Leaderboard): string {
 export function register(program: Command): void {
   program
     .command('leaderboard')
-    .description('print the leaderboard: overall faithfulness (mean of checks 2–5) and each check with bootstrap 95% intervals over seeds, size beside')
+    .description('print the leaderboard: overall faithfulness (mean of the lifted checks × the nonsense control) and each check with bootstrap 95% intervals over seeds, size beside')
     .option('--json', 'print the Leaderboard object as JSON')
     .option('--results <dir>', 'results folder to read', 'results')
     .action((opts: { json?: boolean; results: string }) => {
@@ -45,7 +48,8 @@ export function register(program: Command): void {
     .action((opts: { json?: boolean; results: string }) => {
       const loaded = loadResults(opts.results);
       for (const p of loaded.problems) process.stderr.write(`faithbench: ${p}\n`);
-      const rows = findings(loaded.runs.map((l) => l.run));
-      process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + '\n' : findingsMarkdown(rows));
+      const runs = loaded.runs.map((l) => l.run);
+      const rows = findings(runs);
+      process.stdout.write(opts.json ? JSON.stringify({ rows, size_correlation: sizeCorrelation(runs) }, null, 2) + '\n' : findingsMarkdown(rows, runs));
     });
 }

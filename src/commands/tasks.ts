@@ -5,7 +5,7 @@ import { ZOO_IDS, modelPath } from '../engine/zoo.ts';
 import { loadModel } from '../engine/modelio.ts';
 import { listTasks } from '../tasks/index.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
-import { evaluatePrompts } from '../benchmarks/competence.ts';
+import { evaluatePrompts } from '../tasks/competence.ts';
 import { loadFilterModel } from './shared.ts';
 
 export function register(program: Command): void {

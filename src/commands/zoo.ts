@@ -4,7 +4,7 @@ import { initBackend } from '../engine/backend.ts';
 import { ZOO, ZOO_IDS, modelPath } from '../engine/zoo.ts';
 import { loadModel } from '../engine/modelio.ts';
 import { totalNodes } from '../engine/model.ts';
-import { competence } from '../benchmarks/competence.ts';
+import { competence } from '../tasks/competence.ts';
 import { loadFilterModel } from './shared.ts';
 
 export function register(program: Command): void {

@@ -10,6 +10,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { z } from 'zod';
 import { ModelConfig, initParams, namedParams, forward, sparsifiedMatrices, type Params } from './model.ts';
 import { topMagnitudeMask, l0At } from './sparsity.ts';
+import { adamwStep } from './ops.ts';
 import { loadSafetensors, saveSafetensors, type NamedArray } from './checkpoint.ts';
 import { generateStories, sampleTrainingBatch, CORPUS_VERSION, type Story } from '../corpus/index.ts';
 import { UserError } from '../util/errors.ts';
@@ -194,18 +195,14 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       const gs = names.map((n) => grads[vars[names.indexOf(n)].name]);
       const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
       const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-6)));
-      const t = step + 1;
-      const bc1 = 1 - cfg.beta1 ** t;
-      const bc2 = 1 - cfg.beta2 ** t;
+      // the one AdamW (engine/ops.ts, fused on wasm), as the mask learner uses it; matrices decay, gains and biases do not
       gs.forEach((g0, i) => {
-        const g = tf.mul(g0, scale);
-        const m = tf.add(tf.mul(opt.m[i], cfg.beta1), tf.mul(g, 1 - cfg.beta1));
-        const v = tf.add(tf.mul(opt.v[i], cfg.beta2), tf.mul(tf.square(g), 1 - cfg.beta2));
-        opt.m[i].assign(m);
-        opt.v[i].assign(v);
-        let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), 1e-8));
-        if (decayed.has(names[i])) upd = tf.add(upd, tf.mul(vars[i], cfg.weightDecay));
-        vars[i].assign(tf.sub(vars[i], tf.mul(upd, lr)));
+        adamwStep(vars[i], tf.mul(g0, scale), opt.m[i], opt.v[i], step + 1, {
+          lr,
+          beta1: cfg.beta1,
+          beta2: cfg.beta2,
+          weightDecay: decayed.has(names[i]) ? cfg.weightDecay : 0,
+        });
       });
       return value.dataSync()[0];
     });

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { readFileSync, existsSync } from 'node:fs';
 import { UserError } from '../util/errors.ts';
 
-export const CIRCUIT_SCHEMA_VERSION = 1;
+export const CIRCUIT_SCHEMA_VERSION = 2;
 
 export const CircuitFile = z.object({
   schema_version: z.literal(CIRCUIT_SCHEMA_VERSION),
   kind: z.literal('faithbench-circuit'),
-  method: z.object({ id: z.string(), kind: z.enum(['mask-learner', 'discover']), options: z.record(z.string(), z.unknown()) }),
+  method: z.object({ id: z.string(), kind: z.enum(['mask-learner', 'discover']), options: z.record(z.string(), z.unknown()), baseline: z.boolean().optional() }),
   model: z.object({ id: z.string(), hash: z.string() }),
   task: z.string(),
   seed: z.number().int(),
@@ -20,9 +20,17 @@ export const CircuitFile = z.object({
   /** all nodes, most important first (τ order for the mask learner) */
   ranking: z.array(z.string()),
   target_loss: z.number(),
-  nominal_loss: z.number(),
-  probes: z.array(z.object({ size: z.number(), loss: z.number() })),
-  learn_curve: z.array(z.object({ step: z.number(), loss: z.number(), size: z.number() })),
+  /** what the method said its loss was (never used for anything but display) */
+  reported_loss: z.number().nullable(),
+  /** the harness's own figure on the validation split */
+  validation_loss: z.number(),
+  /** the harness's verification on held-out prompts: above the target = flagged */
+  verification: z.object({ split: z.string(), prompts: z.number().int(), loss: z.number(), target: z.number(), passed: z.boolean() }),
+  /** the discretisation scan along the ranking (null when a discover method did not use it) */
+  scan: z.object({ probes: z.array(z.object({ size: z.number(), loss: z.number() })), monotone: z.boolean(), passed: z.boolean() }).nullable(),
+  /** final λ of the mask learner (null for discover methods) */
+  lambda: z.number().nullable(),
+  learn_curve: z.array(z.object({ step: z.number(), loss: z.number(), size: z.number(), nominal: z.number().optional(), lambda: z.number().optional() })),
   provenance: z.object({
     backend: z.string(),
     tfjs_version: z.string(),

@@ -1,19 +1,29 @@
-// One pruning run: a method on (model, task, seed) → a circuit. Mask-learner methods go
-// through the shared learner and bisection; discover methods return their own circuit,
-// which is validated (every node id must exist in the model).
+// One pruning run: a method on (model, task, seed) → a verified circuit. Mask-learner
+// methods go through the shared learner; discover methods return their own circuit.
+// Either way the harness then checks what it was given — every node id exists, no
+// duplicates — and VERIFIES the circuit on the test split: nothing a method reports
+// about itself (its loss, its size) is trusted.
+import seedrandom from 'seedrandom';
 import { allNodeIds, parseNodeId } from '../engine/model.ts';
 import type { LoadedModel } from '../engine/modelio.ts';
 import { currentBackend } from '../engine/backend.ts';
-import { taskPrompts } from '../tasks/prompts.ts';
+import { AblationRunner, type AblationSetup } from '../model/ablation.ts';
+import { taskPrompts, getTask } from '../tasks/prompts.ts';
+import { evaluateKeep } from '../tasks/evaluate.ts';
+import type { Prompt } from '../tasks/define.ts';
 import { UserError } from '../util/errors.ts';
 import { PACKAGE_VERSION, gitCommit } from '../util/provenance.ts';
-import { AblationRunner, learnMask, bisectCount, topNKeep, type LearnerOptions } from './learner.ts';
+import { learnMask, topNKeep, type LearnerOptions } from './learner.ts';
+import { scanPrefix, type ScanResult } from './discretize.ts';
 import { parseOptions } from './registry.ts';
 import { CIRCUIT_SCHEMA_VERSION, type CircuitFile } from './circuit.ts';
 import type { Method, DiscoveredCircuit } from './types.ts';
 
 export const TRAIN_PROMPTS = 512;
 export const VALIDATION_PROMPTS = 128;
+/** held-out prompts the circuit is verified on (test split, seed 0) */
+export const VERIFY_PROMPTS = 256;
+export const DEFAULT_TARGET_LOSS = 0.15;
 
 export interface PruneRequest {
   method: Method;
@@ -24,13 +34,30 @@ export interface PruneRequest {
   onProgress?: (done: number, total: number, info: string) => void;
 }
 
-/** Smallest top-ranked prefix meeting the target (bisection), given a ranking. */
-export function discretize(model: LoadedModel, taskId: string, runner: AblationRunner, ranking: readonly string[], target: number) {
-  const ids = allNodeIds(model.cfg);
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const rankIdx = ranking.map((id) => index.get(id)!);
-  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
-  return bisectCount((n) => runner.evaluate(taskId, val, topNKeep(rankIdx, ids.length, n)).loss, ids.length, target);
+/** Indices of a ranking in flat node order; throws on an id the model does not have. */
+function rankIndices(model: LoadedModel, ranking: readonly string[]): number[] {
+  const index = new Map(allNodeIds(model.cfg).map((id, i) => [id, i]));
+  return ranking.map((id) => {
+    const i = index.get(id);
+    if (i === undefined) throw new UserError(`node id "${id}" does not exist in model ${model.id}`);
+    return i;
+  });
+}
+
+/** The smallest prefix of a ranking meeting the target on validation prompts (scan, DESIGN.md §5). */
+export function discretize(model: LoadedModel, taskId: string, setup: AblationSetup, ranking: readonly string[], target: number, val: readonly Prompt[]): ScanResult {
+  const runner = new AblationRunner(model, setup);
+  const rankIdx = rankIndices(model, ranking);
+  const total = allNodeIds(model.cfg).length;
+  return scanPrefix((n) => evaluateKeep(runner, taskId, val, topNKeep(rankIdx, total, n)).loss, rankIdx.length, target);
+}
+
+/** Task loss of a node set on prompts with every other node ablated. */
+export function circuitLossOn(model: LoadedModel, taskId: string, setup: AblationSetup, nodes: readonly string[], prompts: readonly Prompt[]): number {
+  const idx = rankIndices(model, nodes);
+  const keep = new Float32Array(allNodeIds(model.cfg).length);
+  for (const i of idx) keep[i] = 1;
+  return evaluateKeep(new AblationRunner(model, setup), taskId, prompts, keep).loss;
 }
 
 export async function prune(req: PruneRequest): Promise<CircuitFile> {
@@ -39,56 +66,64 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
   const options = parseOptions(method, req.options);
   const train = taskPrompts(taskId, 'train', { seed, limit: TRAIN_PROMPTS });
   if (train.length === 0) throw new UserError(`task "${taskId}" has no training prompts for model ${model.id}`);
+  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
   const ids = allNodeIds(model.cfg);
   let circuit: DiscoveredCircuit;
   let curve: CircuitFile['learn_curve'] = [];
-  let probes: CircuitFile['probes'] = [];
-  let target: number;
+  let scan: ScanResult | undefined;
+  let finalLambda: number | null = null;
+  const target = typeof (options as { targetLoss?: unknown }).targetLoss === 'number' ? (options as { targetLoss: number }).targetLoss : DEFAULT_TARGET_LOSS;
 
   if (method.kind === 'mask-learner') {
     const o = options as unknown as LearnerOptions;
-    target = o.targetLoss;
     const scheme = method.scheme(options);
     const learned = learnMask(model, taskId, train, scheme, o, seed, (step, loss, size) =>
       req.onProgress?.(step + 1, o.steps, `loss ${loss.toFixed(3)} size ${size}`),
     );
     curve = learned.curve;
-    const runner = new AblationRunner(model, scheme);
-    const d = discretize(model, taskId, runner, learned.ranking, target);
-    probes = d.probes;
+    finalLambda = learned.finalLambda;
+    scan = discretize(model, taskId, scheme, learned.ranking, target, val);
     circuit = {
-      nodes: learned.ranking.slice(0, d.size),
+      nodes: learned.ranking.slice(0, scan.size),
       ranking: learned.ranking,
       ablation: scheme.ablation,
       frozenNorms: scheme.frozenNorms,
-      nominalLoss: d.loss,
+      nominalLoss: scan.loss,
     };
   } else {
-    const o = options as { targetLoss?: number; steps?: number };
-    target = o.targetLoss ?? 0.15;
-    const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
-    const index = new Map(ids.map((id, i) => [id, i]));
-    circuit = await method.discover(model, taskId, { targetLoss: target, steps: o.steps ?? 300, seed }, options, {
+    const rng = seedrandom(`discover-${method.id}-${model.hash}-${taskId}-${seed}`);
+    circuit = await method.discover(model, { loss: getTask(taskId).loss }, { targetLoss: target, steps: (options as { steps?: number }).steps ?? 2000, seed }, options, {
       trainPrompts: train,
       validationPrompts: val,
-      circuitLoss: (nodes, ablation, frozenNorms) => {
-        const keep = new Float32Array(ids.length);
-        for (const n of nodes) keep[index.get(n)!] = 1;
-        return new AblationRunner(model, { ablation, frozenNorms }).evaluate(taskId, val, keep).loss;
+      circuitLoss: (nodes, ablation, frozenNorms) => circuitLossOn(model, taskId, { ablation, frozenNorms }, nodes, val),
+      smallestPassingPrefix: (ranking, ablation, frozenNorms) => {
+        const r = discretize(model, taskId, { ablation, frozenNorms }, ranking, target, val);
+        scan = r;
+        return { nodes: ranking.slice(0, r.size), loss: r.loss, passed: r.passed };
       },
+      rng,
       log: (msg) => req.onProgress?.(0, 1, msg),
     });
+    const shape = circuit as Partial<DiscoveredCircuit>;
+    if (!Array.isArray(shape.nodes) || !Array.isArray(shape.ranking)) throw new UserError(`method "${method.id}" returned no nodes/ranking arrays`);
+    if (shape.ablation !== 'zero' && shape.ablation !== 'mean') throw new UserError(`method "${method.id}" returned ablation "${String(shape.ablation)}": expected zero or mean`);
     for (const list of [circuit.nodes, circuit.ranking]) {
-      const bad = list.find((n) => !parseNodeId(model.cfg, n));
-      if (bad !== undefined) throw new UserError(`method "${method.id}" returned node id "${bad}", which does not exist in model ${model.id}`);
+      const bad = list.find((n) => typeof n !== 'string' || !parseNodeId(model.cfg, n));
+      if (bad !== undefined) throw new UserError(`method "${method.id}" returned node id "${String(bad)}", which does not exist in model ${model.id}`);
     }
     if (new Set(circuit.nodes).size !== circuit.nodes.length) throw new UserError(`method "${method.id}" returned duplicate node ids`);
+    if (new Set(circuit.ranking).size !== circuit.ranking.length) throw new UserError(`method "${method.id}" returned a ranking with duplicate node ids`);
   }
+  // Verification on held-out prompts: the harness's own figure, whatever the method said.
+  const setup = { ablation: circuit.ablation, frozenNorms: circuit.frozenNorms };
+  const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS });
+  const valLoss = circuitLossOn(model, taskId, setup, circuit.nodes, val);
+  const testLoss = circuitLossOn(model, taskId, setup, circuit.nodes, test);
   const b = currentBackend();
   return {
     schema_version: CIRCUIT_SCHEMA_VERSION,
     kind: 'faithbench-circuit',
-    method: { id: method.id, kind: method.kind, options },
+    method: { id: method.id, kind: method.kind, options, ...(method.baseline ? { baseline: true } : {}) },
     model: { id: model.id, hash: model.hash },
     task: taskId,
     seed,
@@ -99,8 +134,11 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
     total_nodes: ids.length,
     ranking: circuit.ranking,
     target_loss: target,
-    nominal_loss: circuit.nominalLoss,
-    probes,
+    reported_loss: Number.isFinite(circuit.nominalLoss) ? circuit.nominalLoss : null,
+    validation_loss: valLoss,
+    verification: { split: 'test', prompts: test.length, loss: testLoss, target, passed: testLoss <= target },
+    scan: scan ? { probes: scan.probes, monotone: scan.monotone, passed: scan.passed } : null,
+    lambda: finalLambda,
     learn_curve: curve,
     provenance: {
       backend: b.name,

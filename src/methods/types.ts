@@ -7,10 +7,10 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { z } from 'zod';
 import type { LoadedModel } from '../engine/modelio.ts';
 import type { SiteSlot } from '../engine/model.ts';
-import type { Prompt } from '../tasks/define.ts';
+import type { Prompt, LossKind } from '../tasks/define.ts';
 
-/** How non-kept nodes are replaced: μ = 0 or the node's pretraining-corpus mean. */
-export type AblationValue = 'zero' | 'mean';
+import type { AblationValue } from '../model/ablation.ts';
+export type { AblationValue };
 
 export interface SchemeContext {
   model: LoadedModel;
@@ -49,12 +49,19 @@ export interface MethodCard {
   id: string;
   description: string;
   paperUrl?: string;
+  /** a reference baseline (keep-all, random): shown as a reference row, never as a contender */
+  baseline?: boolean;
 }
 
 export interface MaskLearnerMethod<O extends z.ZodTypeAny = z.ZodTypeAny> extends MethodCard {
   kind: 'mask-learner';
   options: O;
   scheme: (options: z.infer<O>) => AblationScheme;
+}
+
+/** What a method may know of its task: how it is scored, not what it is. */
+export interface BlindTask {
+  loss: LossKind;
 }
 
 export interface DiscoverBudget {
@@ -81,13 +88,25 @@ export interface DiscoverContext {
   validationPrompts: Prompt[];
   /** evaluate the task loss on validation prompts with only `nodes` kept */
   circuitLoss: (nodes: readonly string[], ablation: AblationValue, frozenNorms: boolean) => number;
+  /**
+   * The shared discretisation: the smallest prefix of `ranking` whose validation loss (every
+   * other node ablated) meets the target, found by scan (DESIGN.md §5). `passed` is false
+   * when not even the whole ranking meets it (then `nodes` is the whole ranking).
+   */
+  smallestPassingPrefix: (ranking: readonly string[], ablation: AblationValue, frozenNorms: boolean) => { nodes: string[]; loss: number; passed: boolean };
+  /** a seeded RNG for this run (the same seed gives the same circuit) */
+  rng: () => number;
   log: (msg: string) => void;
 }
 
 export interface DiscoverMethod<O extends z.ZodTypeAny = z.ZodTypeAny> extends MethodCard {
   kind: 'discover';
   options: O;
-  discover: (model: LoadedModel, taskId: string, budget: DiscoverBudget, options: z.infer<O>, ctx: DiscoverContext) => Promise<DiscoveredCircuit> | DiscoveredCircuit;
+  /**
+   * The method sees the task only through its prompts and targets (and the loss kind): it is
+   * never told which task it solves, so the nonsense control is blind.
+   */
+  discover: (model: LoadedModel, task: BlindTask, budget: DiscoverBudget, options: z.infer<O>, ctx: DiscoverContext) => Promise<DiscoveredCircuit> | DiscoveredCircuit;
 }
 
 export type Method = MaskLearnerMethod | DiscoverMethod;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { getTask, getPrompts, stackPrompts, type Prompt } from './index.ts';
 import { toTensors, disposeBatch, pCorrect, pTargetFull } from './metrics.ts';
 import { forward } from '../engine/model.ts';
-import type { LoadedModel } from '../engine/modelio.ts';
+import { loadModel, type LoadedModel } from '../engine/modelio.ts';
 import { modelPath, REPO_ROOT } from '../engine/zoo.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 
@@ -64,6 +64,11 @@ export function taskPrompts(taskId: string, split: string, opts: { seed?: number
 
 export function filterModelPath(): string {
   return modelPath(FILTER_MODEL);
+}
+
+/** Load the dense model that filters the questions task, when it has been trained. */
+export function loadFilterModel(): void {
+  if (existsSync(filterModelPath())) setFilterModel(loadModel(FILTER_MODEL));
 }
 
 export { getTask };

@@ -4,3 +4,6 @@ import './mean.ts';
 import './frozen-ln.ts';
 import './stochastic.ts';
 import './adversarial.ts';
+// reference baselines
+import './keep-all.ts';
+import './random.ts';

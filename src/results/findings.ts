@@ -1,0 +1,109 @@
+// The seed's findings (DESIGN.md §6, last paragraph) as measurable figures, per method and
+// model, from a results folder: what docs/findings.md quotes. Also the size test of the
+// scoring itself: Spearman ρ between a run's overall score and its circuit's share of nodes.
+import type { RunResult } from './schema.ts';
+import { runOverall } from './scoring.ts';
+import { spearman } from './stats.ts';
+
+export interface FindingRow {
+  method: string;
+  baseline: boolean;
+  model: string;
+  runs: number;
+  flagged: number;
+  /** circuit size n* (mean over seeds) per task, and as a share of all nodes */
+  nStar: Record<string, number | null>;
+  share: Record<string, number | null>;
+  /** nonsense control: L_circ, L_rand, the share of runs whose ≤ 3·n* nonsense prefix reaches the target */
+  nonsenseLCirc: number | null;
+  nonsenseLRand: number | null;
+  nonsenseSolvedShare: number | null;
+  resistance: number | null;
+  sameGenderPCirc: number | null;
+  sameGenderPModel: number | null;
+  badCircuits: number;
+  sameGenderRuns: number;
+  /** raw scores (before lift) and lifted values */
+  raw: Record<string, number | null>;
+  lifted: Record<string, number | null>;
+  overall: number | null;
+}
+
+const mean = (xs: Array<number | null | undefined>): number | null => {
+  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+};
+const fig = (r: RunResult, check: string, name: string): number | null => {
+  const v = r.checks[check]?.figures[name];
+  return typeof v === 'number' ? v : null;
+};
+
+export function findings(runs: readonly RunResult[]): FindingRow[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const k = `${r.method.id}\u0000${r.model.id}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const checkIds = [...new Set(runs.flatMap((r) => Object.entries(r.checks).filter(([, c]) => c.role !== 'report').map(([id]) => id)))];
+  const tasks = [...new Set(runs.map((r) => r.task))].sort();
+  const rows: FindingRow[] = [];
+  for (const [k, all] of [...groups.entries()].sort()) {
+    const [method, model] = k.split('\u0000');
+    const rs = all.filter((r) => !r.flagged);
+    const sg = rs.filter((r) => r.checks['same-gender']);
+    rows.push({
+      method,
+      baseline: all.some((r) => r.method.baseline === true),
+      model,
+      runs: all.length,
+      flagged: all.length - rs.length,
+      nStar: Object.fromEntries(tasks.map((t) => [t, mean(all.filter((r) => r.task === t).map((r) => r.circuit.size))])),
+      share: Object.fromEntries(tasks.map((t) => [t, mean(all.filter((r) => r.task === t).map((r) => r.circuit.size / r.circuit.total_nodes))])),
+      nonsenseLCirc: mean(rs.map((r) => fig(r, 'nonsense', 'L_circ'))),
+      nonsenseLRand: mean(rs.map((r) => fig(r, 'nonsense', 'L_rand'))),
+      nonsenseSolvedShare: mean(rs.filter((r) => r.checks.nonsense).map((r) => (r.checks.nonsense.figures.solved === true ? 1 : 0))),
+      resistance: mean(rs.map((r) => r.checks.nonsense?.score)),
+      sameGenderPCirc: mean(sg.map((r) => fig(r, 'same-gender', 'P_circ'))),
+      sameGenderPModel: mean(sg.map((r) => fig(r, 'same-gender', 'P_model'))),
+      badCircuits: sg.filter((r) => r.checks['same-gender'].figures.bad_circuit === true).length,
+      sameGenderRuns: sg.length,
+      raw: Object.fromEntries(checkIds.map((c) => [c, mean(rs.map((r) => r.checks[c]?.score))])),
+      lifted: Object.fromEntries(checkIds.map((c) => [c, mean(rs.map((r) => r.checks[c]?.value))])),
+      overall: mean(rs.map(runOverall)),
+    });
+  }
+  return rows;
+}
+
+/** The size test: ρ(run overall, circuit share) over every scored run. */
+export function sizeCorrelation(runs: readonly RunResult[]): { rho: number | null; runs: number } {
+  const pts = runs.filter((r) => !r.flagged && runOverall(r) !== null);
+  return { rho: spearman(pts.map((r) => runOverall(r)!), pts.map((r) => r.circuit.size / r.circuit.total_nodes)), runs: pts.length };
+}
+
+const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
+
+export function findingsMarkdown(rows: readonly FindingRow[], runs: readonly RunResult[]): string {
+  const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.nStar)))].sort();
+  const checks = [...new Set(rows.flatMap((r) => Object.keys(r.lifted)))];
+  const head = ['method', 'model', 'runs (flagged)', ...tasks.map((t) => `n* ${t} (share)`), 'nonsense L_circ / L_rand', 'nonsense solved', 'same-gender P_circ (model)', 'bad circuits', ...checks.map((c) => `${c} raw → lifted`), 'overall'];
+  const lines = rows.map((r) => [
+    r.baseline ? `${r.method} (baseline)` : r.method,
+    r.model,
+    `${r.runs} (${r.flagged})`,
+    ...tasks.map((t) => `${f(r.nStar[t], 0)} (${r.share[t] === null ? '—' : (100 * r.share[t]!).toFixed(1)}%)`),
+    `${f(r.nonsenseLCirc, 2)} / ${f(r.nonsenseLRand, 2)}`,
+    f(r.nonsenseSolvedShare, 2),
+    `${f(r.sameGenderPCirc)} (${f(r.sameGenderPModel)})`,
+    r.sameGenderRuns ? `${r.badCircuits}/${r.sameGenderRuns}` : '—',
+    ...checks.map((c) => `${f(r.raw[c], 2)} → ${f(r.lifted[c], 2)}`),
+    f(r.overall),
+  ]);
+  const { rho, runs: n } = sizeCorrelation(runs);
+  return (
+    `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` +
+    lines.map((l) => `| ${l.join(' | ')} |`).join('\n') +
+    `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(rho)} over ${n} scored runs (|ρ| ≤ 0.3 required).\n`
+  );
+}

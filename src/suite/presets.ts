@@ -1,0 +1,74 @@
+// Suite presets: which grid to run and how hard to look. Every setting here is part of
+// each run's input hash (settings), so changing one re-runs what it affects.
+import { z } from 'zod';
+
+export const SuiteSettings = z.strictObject({
+  preset: z.string(),
+  /** discretisation target task loss (validation), verified on test */
+  targetLoss: z.number().positive(),
+  /** mask-learner option overrides (steps, batch size…); the learner's defaults otherwise (DESIGN §5) */
+  learner: z.record(z.string(), z.unknown()),
+  /** task prompts per split used by the checks (test) */
+  testPrompts: z.number().int().positive(),
+  /** size-grid points for loss-vs-size and MIB curves */
+  gridPoints: z.number().int().positive(),
+  /** R: size-matched random circuits per lifted check */
+  randomDraws: z.number().int().positive(),
+  /** minimality judges at most this many nodes per circuit (a seeded sample beyond) */
+  minimalityNodes: z.number().int().positive(),
+  adversary: z.strictObject({
+    restarts: z.number().int().positive(),
+    pgdSteps: z.number().int().nonnegative(),
+    stepSize: z.number().positive(),
+    greedyFlips: z.number().int().nonnegative(),
+    randomPatterns: z.number().int().positive(),
+  }),
+});
+export type SuiteSettings = z.infer<typeof SuiteSettings>;
+
+export interface Preset {
+  methods: string[];
+  models: string[];
+  tasks: string[];
+  seeds: number[];
+  settings: SuiteSettings;
+}
+
+/** Every preset runs the reference baselines beside the methods: a score is only as good as the trivial method it defeats. */
+const BASELINES = ['keep-all', 'random'];
+const ALL_METHODS = ['zero', 'mean', 'frozen-ln', 'stochastic', 'adversarial', ...BASELINES];
+
+export const PRESETS: Record<string, Preset> = {
+  // for tests and CI: exercises every code path in seconds, measures nothing
+  tiny: {
+    methods: ['zero', ...BASELINES],
+    models: ['dense-d64'],
+    tasks: ['pronoun', 'ioi'],
+    seeds: [0],
+    settings: { preset: 'tiny', targetLoss: 0.15, learner: { steps: 40 }, testPrompts: 16, gridPoints: 4, randomDraws: 2, minimalityNodes: 8, adversary: { restarts: 1, pgdSteps: 3, stepSize: 0.1, greedyFlips: 4, randomPatterns: 2 } },
+  },
+  // the README's main job: every method and both baselines on the small dense model
+  smoke: {
+    methods: ALL_METHODS,
+    models: ['dense-d64'],
+    tasks: ['pronoun', 'ioi'],
+    seeds: [0, 1],
+    settings: { preset: 'smoke', targetLoss: 0.15, learner: { steps: 300 }, testPrompts: 64, gridPoints: 8, randomDraws: 3, minimalityNodes: 48, adversary: { restarts: 2, pgdSteps: 8, stepSize: 0.1, greedyFlips: 16, randomPatterns: 4 } },
+  },
+  // the leaderboard's grid: the two tasks the seed's findings are about, every model, 5 seeds
+  standard: {
+    methods: ALL_METHODS,
+    models: ['dense-d64', 'sparse-d128', 'sparse-d256'],
+    tasks: ['pronoun', 'ioi'],
+    seeds: [0, 1, 2, 3, 4],
+    settings: { preset: 'standard', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, adversary: { restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
+  },
+  // the full learner recipe (2000 steps), three tasks
+  paper: {
+    methods: ALL_METHODS,
+    models: ['dense-d64', 'sparse-d128', 'sparse-d256'],
+    tasks: ['pronoun', 'ioi', 'questions'],
+    seeds: [0, 1, 2, 3, 4],
+    settings: { preset: 'paper', targetLoss: 0.15, learner: {}, testPrompts: 256, gridPoints: 16, randomDraws: 8, minimalityNodes: 128, adversary: { restarts: 5, pgdSteps: 30, stepSize: 0.1, greedyFlips: 64, randomPatterns: 16 } },
+  },
+};

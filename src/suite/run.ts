@@ -1,0 +1,210 @@
+// One suite run: (method, model, task, seed) → a validated RunResult. Learns the circuit
+// (verified on the test split by prune), then runs every registered check that applies to
+// the task, with size-matched random circuits for the lifted ones, and computes the
+// overall with the one scoring function. Nothing here knows a task or a check by id.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { currentBackend } from '../engine/backend.ts';
+import { loadModel, type LoadedModel } from '../engine/modelio.ts';
+import { siteWidth, SITES } from '../engine/model.ts';
+import { REPO_ROOT } from '../engine/zoo.ts';
+import { loadMethod, parseOptions } from '../methods/registry.ts';
+import { prune } from '../methods/prune.ts';
+import { CircuitFile } from '../methods/circuit.ts';
+import type { Method } from '../methods/types.ts';
+import { AblationRunner } from '../model/ablation.ts';
+import { taskPrompts, getTask } from '../tasks/prompts.ts';
+import { decode } from '../corpus/index.ts';
+import { PACKAGE_VERSION, gitCommit } from '../util/provenance.ts';
+import { writeJsonAtomic } from '../util/fs.ts';
+import { RunResultSchema, SCHEMA_VERSION, SCORING_VERSION, computeRunId, formatZodIssue, canonicalJson, type RunResult, type ModelInfo, type CheckResult } from '../results/schema.ts';
+import { checkValue, runOverall } from '../results/scoring.ts';
+import { CircuitUnderTest, randomKeeps } from './circuit.ts';
+import { circuitEdges } from './viewer.ts';
+import { loadChecks, type CheckContext } from './checks/registry.ts';
+import type { SuiteSettings } from './presets.ts';
+
+export interface RunSpec {
+  method: string; // id or plugin path
+  model: string;
+  task: string;
+  seed: number;
+  settings: SuiteSettings;
+}
+
+export function modelInfo(m: LoadedModel): ModelInfo {
+  return {
+    id: m.id,
+    hash: m.hash,
+    n_layers: m.cfg.nLayers,
+    n_heads: m.cfg.nHeads,
+    d_head: m.cfg.dHead,
+    site_widths: Object.fromEntries(SITES.map((s) => [s, siteWidth(m.cfg, s)])) as ModelInfo['site_widths'],
+  };
+}
+
+/** The method's options as the suite runs them: the preset's learner overrides for mask learners, its target for all. */
+export function suiteOptions(method: Method, settings: SuiteSettings): Record<string, unknown> {
+  const base = method.kind === 'mask-learner' ? { ...settings.learner, targetLoss: settings.targetLoss } : { targetLoss: settings.targetLoss };
+  // a discover method whose schema has no targetLoss gets none
+  const shape = (method.options as { shape?: Record<string, unknown> }).shape;
+  if (method.kind === 'discover' && shape && !('targetLoss' in shape)) return parseOptions(method, {});
+  return parseOptions(method, base);
+}
+
+export function runIdFor(spec: RunSpec, method: Method, model: LoadedModel): string {
+  return computeRunId({
+    schema_version: SCHEMA_VERSION,
+    scoring_version: SCORING_VERSION,
+    method: { id: method.id, options: suiteOptions(method, spec.settings) },
+    model: { id: model.id, hash: model.hash },
+    task: spec.task,
+    seed: spec.seed,
+    settings: spec.settings as unknown as Record<string, unknown>,
+  });
+}
+
+const modelCache = new Map<string, LoadedModel>();
+export function cachedModel(id: string): LoadedModel {
+  let m = modelCache.get(id);
+  if (!m) modelCache.set(id, (m = loadModel(id)));
+  return m;
+}
+
+const BUILTIN = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * A circuit, learned once: built-in methods' circuits are cached on disk by a hash of
+ * everything that determines them (so the pronoun and IOI runs share the blind nonsense
+ * circuit, and a killed suite loses no learning); plugin circuits are recomputed.
+ */
+async function cachedPrune(methodRef: string, method: Method, options: Record<string, unknown>, model: LoadedModel, taskId: string, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
+  const key = createHash('sha256').update(canonicalJson({ v: 2, method: method.id, options, model: model.hash, task: taskId, seed })).digest('hex').slice(0, 24);
+  const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
+  const cacheable = BUILTIN.test(methodRef);
+  if (cacheable && existsSync(file)) {
+    try {
+      const parsed = CircuitFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      if (parsed.success && parsed.data.model.hash === model.hash) return parsed.data;
+    } catch {
+      // a damaged cache entry is recomputed
+    }
+  }
+  let last = 0;
+  const circuit = await prune({
+    method, options, model, taskId, seed,
+    onProgress: (done, total, info) => {
+      if (Date.now() - last > 5000) (last = Date.now()), onProgress?.(`${taskId} ${done}/${total} ${info}`);
+    },
+  });
+  if (cacheable) writeJsonAtomic(file, circuit);
+  return circuit;
+}
+
+export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void): Promise<RunResult> {
+  const t0 = Date.now();
+  const method = await loadMethod(spec.method);
+  const model = cachedModel(spec.model);
+  const task = getTask(spec.task);
+  const options = suiteOptions(method, spec.settings);
+  const s = spec.settings;
+  const say = (m: string) => onProgress?.(`${method.id}/${model.id}/${task.id}/s${spec.seed}: ${m}`);
+
+  say('learning circuit');
+  const circuit = await cachedPrune(spec.method, method, options, model, task.id, spec.seed, say);
+  const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
+  const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
+  const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
+  const circuitEval = cut.evaluate(task.id, test, cut.keep);
+  const flagged = !circuit.verification.passed;
+
+  const checks: Record<string, CheckResult> = {};
+  let viewer: RunResult['viewer'] = null;
+  if (!flagged) {
+    const ctx: CheckContext = {
+      model,
+      task,
+      seed: spec.seed,
+      settings: s,
+      circuit: cut,
+      randomKeeps: randomKeeps(cut.total, cut.size, s.randomDraws, spec.seed),
+      test,
+      prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts }),
+      blind: (taskId) => cachedPrune(spec.method, method, options, model, taskId, spec.seed, say),
+      say,
+    };
+    for (const check of await loadChecks()) {
+      if (!check.appliesTo(task)) continue;
+      say(check.id);
+      const out = await check.run(ctx);
+      const figures = { ...out.figures };
+      if (figures.viewer) {
+        const v = figures.viewer as { activations: NonNullable<RunResult['viewer']>['activations']; attention: NonNullable<RunResult['viewer']>['attention'] };
+        const viewPrompts = test.slice(0, 8);
+        viewer = { prompts: viewPrompts.map((p) => p.text), tokens: viewPrompts.map((p) => decode(p.ids)), activations: v.activations, attention: v.attention, edges: circuitEdges(model, circuit.nodes) };
+        delete figures.viewer;
+      }
+      const rs = out.randomScores ?? null;
+      const randomMean = rs && rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : null;
+      checks[check.id] = {
+        title: check.title,
+        role: check.role,
+        score: out.score,
+        random: rs ? { draws: rs.length, scores: rs, mean: randomMean! } : null,
+        value: checkValue(check.role, out.score, randomMean),
+        figures: JSON.parse(JSON.stringify(figures)) as CheckResult['figures'],
+      };
+    }
+  }
+  const b = currentBackend();
+  const result = {
+    schema_version: SCHEMA_VERSION,
+    scoring_version: SCORING_VERSION,
+    run_id: runIdFor(spec, method, model),
+    method: {
+      id: method.id,
+      kind: method.kind === 'mask-learner' ? ('ablation-scheme' as const) : ('discover' as const),
+      options: JSON.parse(JSON.stringify(options)) as Record<string, never>,
+      description: method.description,
+      ...(method.paperUrl ? { paper_url: method.paperUrl } : {}),
+      ...(method.baseline ? { baseline: true } : {}),
+    },
+    model: modelInfo(model),
+    task: task.id,
+    seed: spec.seed,
+    settings: JSON.parse(JSON.stringify(s)) as Record<string, never>,
+    circuit: {
+      nodes: circuit.nodes,
+      size: circuit.size,
+      total_nodes: circuit.total_nodes,
+      ablation: circuit.ablation,
+      frozen_norms: circuit.frozen_norms,
+      loss: circuitEval.loss,
+      target_loss: circuit.target_loss,
+      ranking: circuit.ranking,
+      verification: { loss: circuit.verification.loss, prompts: circuit.verification.prompts, passed: circuit.verification.passed },
+      validation_loss: circuit.validation_loss,
+      lambda: circuit.lambda,
+      monotone: circuit.scan ? circuit.scan.monotone : null,
+    },
+    flagged,
+    checks,
+    overall: null as number | null,
+    viewer,
+    provenance: {
+      backend: b.name,
+      tfjs_version: b.tfjsVersion,
+      package_version: PACKAGE_VERSION,
+      git_commit: /^[0-9a-f]{7,40}$/.test(gitCommit()) ? gitCommit() : null,
+      node_version: process.version,
+      wall_time_s: (Date.now() - t0) / 1000,
+      date: new Date().toISOString(),
+      seeds: { run: spec.seed, mask_init: spec.seed, batch_order: spec.seed, adversary: spec.seed, prompts: spec.seed, random_circuits: spec.seed },
+    },
+  };
+  result.overall = runOverall(result);
+  const parsed = RunResultSchema.safeParse(result);
+  if (!parsed.success) throw new Error(`internal: run result does not match the schema: ${formatZodIssue(parsed.error).line}`);
+  return parsed.data;
+}
