@@ -63,9 +63,16 @@ export function register(program: Command): void {
         },
       });
       bar?.stop();
+      // nothing a method reports is trusted: a discover circuit above the target on held-out prompts
+      // is refused; a learned one is written but flagged (the suite keeps flagged circuits out of scores)
+      const failed = `${circuit.size}-node circuit has loss ${circuit.verification.loss.toFixed(4)} on ${circuit.verification.prompts} held-out test prompts, above the target ${circuit.target_loss}`;
+      if (!circuit.verification.passed && method.kind === 'mask-learner') process.stderr.write(`warning: flagged: the ${failed}\n`);
+      if (!circuit.verification.passed && method.kind === 'discover') {
+        throw new UserError(`method "${method.id}" gave a ${circuit.size}-node circuit whose loss on ${circuit.verification.prompts} held-out test prompts is ${circuit.verification.loss.toFixed(4)}, above the target ${circuit.target_loss}${circuit.reported_loss !== null ? ` (it reported ${circuit.reported_loss.toFixed(4)})` : ''}; no circuit file written`);
+      }
       const out = resolve(opts.out ?? `circuits/${method.id}-${model.id}-${opts.task}-s${seed}.json`);
       writeJsonAtomic(out, circuit);
-      process.stdout.write(`circuit: ${circuit.size} of ${circuit.total_nodes} nodes (${((100 * circuit.size) / circuit.total_nodes).toFixed(2)}%), loss ${circuit.nominal_loss.toFixed(4)} (target ${circuit.target_loss}) → ${out}\n`);
+      process.stdout.write(`circuit: ${circuit.size} of ${circuit.total_nodes} nodes (${((100 * circuit.size) / circuit.total_nodes).toFixed(2)}%), validation loss ${circuit.validation_loss.toFixed(4)}, test loss ${circuit.verification.loss.toFixed(4)} (target ${circuit.target_loss})${circuit.lambda !== null ? `, λ ${circuit.lambda.toExponential(2)}` : ''}${circuit.scan && !circuit.scan.monotone ? ', loss along the ranking is NOT monotone' : ''} → ${out}\n`);
     });
 
   const circuit = program.command('circuit').description('inspect circuit files');
@@ -90,7 +97,8 @@ export function register(program: Command): void {
         size: c.size,
         total_nodes: c.total_nodes,
         fraction: c.size / c.total_nodes,
-        nominal_loss: c.nominal_loss,
+        validation_loss: c.validation_loss,
+        test_loss: c.verification.loss,
         ablation: c.ablation,
         frozen_norms: c.frozen_norms,
         by_site: Object.fromEntries(counts),
@@ -99,7 +107,7 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
         return;
       }
-      process.stdout.write(`${c.method.id} on ${c.model.id} / ${c.task} (seed ${c.seed}): ${c.size} of ${c.total_nodes} nodes, loss ${c.nominal_loss.toFixed(4)}, ${c.ablation} ablation${c.frozen_norms ? ', frozen norms' : ''}\n`);
+      process.stdout.write(`${c.method.id} on ${c.model.id} / ${c.task} (seed ${c.seed}): ${c.size} of ${c.total_nodes} nodes, test loss ${c.verification.loss.toFixed(4)}, ${c.ablation} ablation${c.frozen_norms ? ', frozen norms' : ''}\n`);
       const layers = [...new Set([...counts.keys()].map((k) => k.split('.')[0]))].sort();
       for (const l of layers) {
         const row = SITES.map((s) => `${s} ${counts.get(`${l}.${s}`) ?? 0}`).join('  ');
