@@ -138,9 +138,22 @@ describe('faithbench prune', () => {
 
   it('loads a method plugin from a TypeScript file', async () => {
     const out = join(dir, 'attr.json');
-    const r = await cli(['prune', '--method', 'examples/methods/attribution.ts', '--model', model, '--task', 'pronoun', '--out', out, '--quiet']);
+    // a zoo model: the harness verifies the plugin's circuit on held-out prompts, so the model must do the task
+    const r = await cli(['prune', '--method', 'examples/methods/attribution.ts', '--model', 'dense-d64', '--task', 'pronoun', '--out', out, '--quiet']);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(readFileSync(out, 'utf8')).method.id).toBe('attribution');
+    const c = JSON.parse(readFileSync(out, 'utf8'));
+    expect(c.method.id).toBe('attribution');
+    expect(c.verification.passed).toBe(true);
+  });
+
+  it('refuses a discover circuit that fails on held-out prompts, writing nothing', async () => {
+    const out = join(dir, 'attr-tiny.json');
+    // the tiny model cannot do the task: whatever the plugin returns misses the target on test prompts
+    const r = await cli(['prune', '--method', 'examples/methods/attribution.ts', '--model', model, '--task', 'pronoun', '--out', out, '--quiet']);
+    expect(r.code).not.toBe(0);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/held-out test prompts .* above the target 0.15/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('rejects bad methods, options, tasks and nonexistent nodes', async () => {

@@ -6,7 +6,7 @@
 // Run it:  node bin/faithbench.js prune --method examples/methods/attribution.ts --model dense-d64 --task pronoun
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { defineMethod, siteSlots, allNodeIds, stackPrompts, toTensors, disposeBatch, taskLoss, forward, getTask } from 'faithbench';
+import { defineMethod, siteSlots, allNodeIds, stackPrompts, toTensors, disposeBatch, taskLoss, forward } from 'faithbench';
 
 export default defineMethod({
   id: 'attribution',
@@ -16,9 +16,9 @@ export default defineMethod({
     targetLoss: z.number().positive().default(0.15),
     prompts: z.number().int().positive().default(128),
   }),
-  discover(model, taskId, budget, options, ctx) {
+  discover(model, task, budget, options, ctx) {
     const slots = siteSlots(model.cfg);
-    const kind = getTask(taskId).loss;
+    const kind = task.loss;
     const batch = toTensors(stackPrompts(ctx.trainPrompts.slice(0, options.prompts)));
     const keep = slots.map((s) => tf.variable(tf.ones([s.width]), true, `attr_${s.name}_${budget.seed}`));
     const grads = tf.tidy(() => {
@@ -35,17 +35,9 @@ export default defineMethod({
     const score = new Float32Array(ids.length);
     slots.forEach((s, i) => score.set(grads[i], s.offset));
     const ranking = Array.from(score.keys()).sort((a, b) => score[b] - score[a] || a - b).map((i) => ids[i]);
-    // bisection on the prefix length, as the shared learner does
-    let lo = 0;
-    let hi = ranking.length;
-    let hiLoss = ctx.circuitLoss(ranking, 'zero', false);
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >>> 1;
-      const loss = ctx.circuitLoss(ranking.slice(0, mid), 'zero', false);
-      if (loss <= budget.targetLoss) [hi, hiLoss] = [mid, loss];
-      else lo = mid;
-    }
-    ctx.log(`attribution: ${hi} nodes, loss ${hiLoss.toFixed(4)}`);
-    return { nodes: ranking.slice(0, hi), ranking, ablation: 'zero', frozenNorms: false, nominalLoss: hiLoss };
+    // the shared discretisation: the smallest prefix meeting the target, found by scan
+    const cut = ctx.smallestPassingPrefix(ranking, 'zero', false);
+    ctx.log(`attribution: ${cut.nodes.length} nodes, validation loss ${cut.loss.toFixed(4)}`);
+    return { nodes: cut.nodes, ranking, ablation: 'zero', frozenNorms: false, nominalLoss: cut.loss };
   },
 });
