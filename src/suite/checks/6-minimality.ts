@@ -37,7 +37,8 @@ export default defineCheck({
     const c = ctx.circuit;
     const limit = ctx.settings.minimalityNodes;
     const circ = removalRises(c, ctx.task.id, ctx.test, c.keep, limit, `minimality:${ctx.seed}`);
-    const random = ctx.randomKeeps.map((k, d) => minimalityScore(removalRises(c, ctx.task.id, ctx.test, k, limit, `minimality:${ctx.seed}:${d}`).rises));
+    // one sampling seed for circuit and draws: a draw equal to the circuit (the whole model) judges the same nodes
+    const random = ctx.randomKeeps.map((k) => minimalityScore(removalRises(c, ctx.task.id, ctx.test, k, limit, `minimality:${ctx.seed}`).rises));
     return {
       score: minimalityScore(circ.rises),
       randomScores: random,
