@@ -76,10 +76,36 @@ export function findings(runs: readonly RunResult[]): FindingRow[] {
   return rows;
 }
 
-/** The size test: ρ(run overall, circuit share) over every scored run. */
-export function sizeCorrelation(runs: readonly RunResult[]): { rho: number | null; runs: number } {
+export interface SizeCorrelation {
+  /** ρ(run overall, circuit share) over every scored run, baselines included: the size test */
+  rho: number | null;
+  runs: number;
+  /** the same without the reference baselines (which score 0 by construction and are large) */
+  rho_methods: number | null;
+  runs_methods: number;
+  /** ρ(check value, circuit share) per scored check, methods only: which check carries the size */
+  per_check: Record<string, number | null>;
+}
+
+/** The size test: Spearman ρ between a run's overall and its circuit's share of nodes. */
+export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
+  const share = (r: RunResult) => r.circuit.size / r.circuit.total_nodes;
   const pts = runs.filter((r) => !r.flagged && runOverall(r) !== null);
-  return { rho: spearman(pts.map((r) => runOverall(r)!), pts.map((r) => r.circuit.size / r.circuit.total_nodes)), runs: pts.length };
+  const methods = pts.filter((r) => r.method.baseline !== true);
+  const checkIds = [...new Set(methods.flatMap((r) => Object.entries(r.checks).filter(([, c]) => c.role !== 'report').map(([id]) => id)))];
+  const perCheck = Object.fromEntries(
+    checkIds.map((id) => {
+      const xs = methods.filter((r) => r.checks[id]?.value !== null && r.checks[id]?.value !== undefined);
+      return [id, spearman(xs.map((r) => r.checks[id].value!), xs.map(share))];
+    }),
+  );
+  return {
+    rho: spearman(pts.map((r) => runOverall(r)!), pts.map(share)),
+    runs: pts.length,
+    rho_methods: spearman(methods.map((r) => runOverall(r)!), methods.map(share)),
+    runs_methods: methods.length,
+    per_check: perCheck,
+  };
 }
 
 const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
@@ -100,10 +126,12 @@ export function findingsMarkdown(rows: readonly FindingRow[], runs: readonly Run
     ...checks.map((c) => `${f(r.raw[c], 2)} → ${f(r.lifted[c], 2)}`),
     f(r.overall),
   ]);
-  const { rho, runs: n } = sizeCorrelation(runs);
+  const sc = sizeCorrelation(runs);
+  const perCheck = Object.entries(sc.per_check).map(([id, r]) => `${id} ${f(r, 2)}`).join(', ');
   return (
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` +
     lines.map((l) => `| ${l.join(' | ')} |`).join('\n') +
-    `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(rho)} over ${n} scored runs (|ρ| ≤ 0.3 required).\n`
+    `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(sc.rho)} over ${sc.runs} scored runs (|ρ| ≤ 0.3 required); ` +
+    `methods only ${f(sc.rho_methods)} over ${sc.runs_methods}; per check (methods only, value vs share): ${perCheck || '—'}.\n`
   );
 }
