@@ -65,7 +65,10 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
     const table = page.locator('#lb-models');
     const order = () => table.locator('tbody tr').evaluateAll((rows) => (rows as HTMLTableRowElement[]).map((r) => `${r.cells[0].textContent!.trim()}/${r.cells[1].textContent!.trim()}`));
     const before = await order();
-    expect(before).toHaveLength(6);
+    expect(before).toHaveLength(8);
+    // the reference baseline is a muted row ranked by its score (0: last), not pinned by its id
+    await expect(table.locator('tbody tr.baseline').count()).resolves.toBe(2);
+    expect(before.slice(-2).map((r) => r.split('/')[0])).toEqual(['keep-all baseline', 'keep-all baseline']);
 
     const sizeHeader = table.locator('thead th', { hasText: 'Size n*' });
     await sizeHeader.locator('button').click();
@@ -81,6 +84,37 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
     await expect(sizeHeader.getAttribute('aria-sort')).resolves.toBe('ascending');
     expect(await order()).toEqual([...bySize].reverse());
     await page.screenshot({ path: join(ARTIFACTS, 'leaderboard-sorted.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows each check as its lift over the raw score, the control as a multiplier, and flagged runs', async () => {
+    const page = await openPage();
+    await page.goto(`${base}/`);
+    const table = page.locator('#lb-methods');
+    const headers = await table.locator('thead th.check').allTextContents();
+    expect(headers.map((h) => h.trim())).toEqual(['Same-gender generalization', 'Node-role consistency', 'Adversarial ablation', 'Minimality', '× Nonsense resistance (negative control)']);
+    const stochastic = table.locator('tbody tr', { hasText: 'stochastic' });
+    const roles = stochastic.locator('td.check').nth(1);
+    await expect(roles.locator('.raw').textContent()).resolves.toMatch(/^raw 0\.\d{3}$/);
+    await expect(roles.getAttribute('title')).resolves.toMatch(/^Node-role consistency: lift 0\.\d{3} \(\[0\.\d{3}, 0\.\d{3}\]\); raw score 0\.\d{3}/);
+    await expect(stochastic.locator('td.check').nth(4).textContent()).resolves.toMatch(/^×0\.\d{3} \[/);
+    // fewer than 5 seeds: the mean and n, no interval
+    await expect(table.locator('tbody tr', { hasText: 'mean' }).locator('td.overall .ci').textContent()).resolves.toBe('n=3');
+    await expect(table.locator('tbody tr', { hasText: 'zero' }).locator('.badge.flagged').textContent()).resolves.toBe('1 flagged');
+
+    // sorting by a check column orders rows by its lifted value
+    await table.locator('thead th.check', { hasText: 'Minimality' }).locator('button').click();
+    const values = await table.locator('tbody tr').evaluateAll((rows) => (rows as HTMLTableRowElement[]).map((r) => Number(r.querySelectorAll('td.check')[3].getAttribute('data-sort'))));
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+
+    // the flagged run's page says so and shows no checks
+    await page.goto(`${base}/methods/zero.html`);
+    await page.locator('tr.flagged a.viewer-link').click();
+    await page.waitForURL(/\/runs\/[0-9a-f]{16}\.html$/);
+    await expect(page.locator('.flagged-note').textContent()).resolves.toContain('failed verification on held-out prompts');
+    await expect(page.locator('table.checks').count()).resolves.toBe(0);
+    await expect(page.locator('#panel').textContent()).resolves.toContain('no activation samples');
+    await page.screenshot({ path: join(ARTIFACTS, 'run-flagged.png'), fullPage: true });
     await page.close();
   });
 
@@ -113,7 +147,7 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
     await node.locator('circle').hover();
     await panel.locator('table.acts').waitFor();
     await expect(panel.locator('h3').textContent()).resolves.toBe(id);
-    await expect(panel.locator('table.acts tbody tr').count()).resolves.toBe(6);
+    await expect(panel.locator('table.acts tbody tr').count()).resolves.toBe(4);
     await expect(panel.locator('table.acts thead').textContent()).resolves.toBe('promptunprunedpruned');
     await expect(node.getAttribute('class')).resolves.toContain('active');
 
@@ -124,6 +158,7 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
       await panel.locator('table.attn').first().waitFor();
     }
     await expect(page.locator('#heads .head').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('table.checks tbody tr').count()).resolves.toBe(7);
     await page.screenshot({ path: join(ARTIFACTS, 'circuit-viewer.png'), fullPage: true });
     await page.close();
   });

@@ -5,8 +5,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { aggregate } from '../src/benchmarks/aggregate.ts';
-import { RunResultSchema, computeRunId, type RunResult, type SubmissionBundle } from '../src/benchmarks/results-schema.ts';
+import { aggregate } from '../src/results/aggregate.ts';
+import { RunResultSchema, computeRunId, type RunResult, type SubmissionBundle } from '../src/results/schema.ts';
+import { runOverall } from '../src/results/scoring.ts';
 import { createServer, storeSubmission } from '../src/site/server.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'results');
@@ -52,7 +53,7 @@ function tree(dir: string): string[] {
   return out.sort();
 }
 
-/** A results folder holding the suite's mean and stochastic runs; `zero` arrives by submission. */
+/** A results folder holding the suite's mean, stochastic and keep-all runs; `zero` (with its flagged run) arrives by submission. */
 function setup(name: string) {
   const root = tmp(name);
   const results = join(root, 'results');
@@ -104,10 +105,15 @@ describe('server', () => {
   });
 
   it('GET /api/leaderboard, /api/runs and /api/runs/:id', async () => {
-    const lb = (await app.inject({ url: '/api/leaderboard' })).json() as { rows: Array<{ method: string }> };
-    expect(new Set(lb.rows.map((r) => r.method))).toEqual(new Set(['mean', 'stochastic']));
-    const runs = (await app.inject({ url: '/api/runs' })).json() as { runs: Array<{ run_id: string; source: string }> };
-    expect(runs.runs).toHaveLength(24);
+    const lb = (await app.inject({ url: '/api/leaderboard' })).json() as { schema_version: number; columns: Array<{ id: string }>; rows: Array<{ method: string; baseline: boolean }> };
+    expect(lb.schema_version).toBe(2);
+    expect(new Set(lb.rows.map((r) => r.method))).toEqual(new Set(['mean', 'stochastic', 'keep-all']));
+    expect(new Set(lb.rows.filter((r) => r.baseline).map((r) => r.method))).toEqual(new Set(['keep-all']));
+    expect(lb.columns.map((c) => c.id)).toContain('same-gender');
+    const runs = (await app.inject({ url: '/api/runs' })).json() as { runs: Array<{ run_id: string; source: string; baseline: boolean; flagged: boolean; overall: number | null; checks: Record<string, { role: string; score: number | null; value: number | null }> }> };
+    expect(runs.runs).toHaveLength(44);
+    expect(runs.runs.filter((r) => r.baseline)).toHaveLength(12);
+    expect(runs.runs[0].checks.roles).toEqual({ role: 'lifted', score: expect.any(Number), value: expect.any(Number) });
     const one = await app.inject({ url: `/api/runs/${runs.runs[0].run_id}` });
     expect(one.statusCode).toBe(200);
     expect(RunResultSchema.safeParse(one.json()).success).toBe(true);
@@ -129,11 +135,16 @@ describe('server', () => {
     const dir = join(env.results, body.stored);
     expect(readdirSync(dir).sort()).toEqual(['method.json', ...body.run_ids.map((id) => `${id}.json`)].sort());
     expect(readdirSync(join(env.results, 'submissions', 'zero')).filter((n) => n.startsWith('.'))).toEqual([]);
-    expect(((await app.inject({ url: '/api/runs' })).json() as { runs: unknown[] }).runs).toHaveLength(36);
+    const all = ((await app.inject({ url: '/api/runs' })).json() as { runs: Array<{ flagged: boolean; source: string; overall: number | null }> }).runs;
+    expect(all).toHaveLength(56);
+    expect(all.filter((r) => r.flagged)).toEqual([expect.objectContaining({ source: 'submission', overall: null })]);
     const page = await app.inject({ url: '/methods/zero.html' });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('>submitted</span>');
     expect(page.body).toContain('href="https://example.org/zero"');
+    expect(page.body).toContain('<dt>flagged</dt><dd>1 run failed verification on held-out prompts');
+    const lb = (await app.inject({ url: '/api/leaderboard' })).json() as { rows: Array<{ method: string; model: string | null; n_flagged: number }> };
+    expect(lb.rows.find((r) => r.method === 'zero' && r.model === null)!.n_flagged).toBe(1);
   });
 
   it('refuses a duplicate (409) and writes nothing', async () => {
@@ -185,12 +196,39 @@ describe('server', () => {
   });
 
   it('refuses an internally inconsistent bundle (422) naming the figure', async () => {
+    const before = tree(env.results);
     const b = zeroBundle();
-    b.results[0].checks.adversary!.score = 1;
+    b.results[0].checks.adversary.score = 1;
     const res = await post(app, b);
     expect(res.statusCode).toBe(422);
-    expect(res.json().error.path).toBe('results[0].checks.adversary.score');
-    expect(res.json().error.message).toMatch(/does not equal clamp\(worst_acc \/ acc_model, 0, 1\)/);
+    expect(res.json().error.path).toBe('results[0].checks.adversary.value');
+    expect(res.json().error.message).toMatch(/does not equal lift\(score, random\.mean\)/);
+    // the value and overall recomputed too: the figures beside the score still give it away
+    const careful = zeroBundle();
+    const r = careful.results[0];
+    r.checks.adversary.score = 1;
+    r.checks.adversary.value = 1;
+    r.overall = runOverall(r);
+    delete careful.aggregate;
+    const res2 = await post(app, careful);
+    expect(res2.statusCode).toBe(422);
+    expect(res2.json().error.path).toBe('results[0].checks.adversary.score');
+    expect(res2.json().error.message).toMatch(/does not equal clamp\(\(worst_acc − 0\.5\)\/\(acc_model − 0\.5\), 0, 1\)/);
+    expect(tree(env.results)).toEqual(before);
+  });
+
+  it('refuses a bundle that turns a stored lifted check into a report (422)', async () => {
+    const before = tree(env.results);
+    const results = rebrand(fixtureRuns('zero'), 'relabelled');
+    for (const r of results.filter((x) => !x.flagged)) {
+      r.checks.adversary.role = 'report';
+      r.checks.adversary.value = null;
+      r.overall = runOverall(r);
+    }
+    const res = await post(app, { method: { id: 'relabelled', kind: 'ablation-scheme' }, results });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().error).toEqual({ code: 'inconsistent', path: 'results[0].checks.adversary.role', message: 'results[0].checks.adversary.role: "report" but the stored results declare "lifted"' });
+    expect(tree(env.results)).toEqual(before);
   });
 
   it('refuses names that would leave results/submissions/ (path traversal)', async () => {

@@ -4,16 +4,16 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aggregate, bootstrapInterval, DEFAULT_AGGREGATE } from '../src/benchmarks/aggregate.ts';
+import { aggregate, bootstrapInterval, DEFAULT_AGGREGATE } from '../src/results/aggregate.ts';
 import {
   RunResultSchema,
   computeRunId,
   parseNodeId,
-  runOverall,
   mibAreas,
   paretoFront,
   type RunResult,
-} from '../src/benchmarks/results-schema.ts';
+} from '../src/results/schema.ts';
+import { checkValue, lift, runOverall } from '../src/results/scoring.ts';
 import { buildSite, jsonForScript, safeHref } from '../src/site/build.ts';
 import { layoutCircuit } from '../src/site/layout.ts';
 import { loadResults } from '../src/site/load.ts';
@@ -40,6 +40,24 @@ afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
+const N_RUNS = 56;
+const byFile = (name: string): RunResult => RunResultSchema.parse(JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')));
+
+/** A careful tamperer: changes a check's raw score and recomputes its value and the run's overall,
+ *  so that only the figures stored beside the score can give it away. */
+function retamper(run: RunResult, id: string, score: number): void {
+  const c = run.checks[id];
+  c.score = score;
+  c.value = checkValue(c.role, score, c.random ? c.random.mean : null);
+  run.overall = runOverall(run);
+}
+
+/** A node of the run's model that is not in its circuit. */
+function outsideNode(run: RunResult): string {
+  const kept = new Set(run.circuit.nodes);
+  for (let i = 0; ; i++) if (!kept.has(`L1.mlp_out.${i}`)) return `L1.mlp_out.${i}`;
+}
+
 /** A fixture run given another method id (and the run id that follows from it). */
 function rebrand(run: RunResult, methodId: string): RunResult {
   const r = clone(run);
@@ -51,9 +69,21 @@ function rebrand(run: RunResult, methodId: string): RunResult {
 describe('results schema', () => {
   it('accepts every fixture and finds them internally consistent', () => {
     const runs = fixtureRuns();
-    expect(runs).toHaveLength(36);
+    expect(runs).toHaveLength(N_RUNS);
     for (const r of runs) expect(checkRun(r)).toBeNull();
-    expect(runs.every((r) => r.provenance.synthetic === true)).toBe(true);
+    expect(runs.every((r) => r.provenance.synthetic === true && r.schema_version === 2 && r.scoring_version === 2)).toBe(true);
+    // the fixtures cover a reference baseline (every node, every lifted value 0) and a flagged run
+    const keepAll = runs.filter((r) => r.method.baseline === true);
+    expect(keepAll).toHaveLength(12);
+    for (const r of keepAll) {
+      expect(r.circuit.size).toBe(r.circuit.total_nodes);
+      for (const c of Object.values(r.checks)) if (c.role === 'lifted') expect(c.value).toBe(0);
+      expect(r.overall).toBe(0);
+    }
+    const flagged = runs.filter((r) => r.flagged);
+    expect(flagged.map((r) => `${r.method.id}/${r.model.id}/${r.task}/${r.seed}`)).toEqual(['zero/sparse-d16/ioi/1']);
+    expect(flagged[0].checks).toEqual({});
+    expect(flagged[0].overall).toBeNull();
   });
 
   it('hashes run inputs independently of key order, and changes with any input', () => {
@@ -77,7 +107,7 @@ describe('results schema', () => {
     const [r] = fixtureRuns();
     expect(RunResultSchema.safeParse({ ...clone(r), extra: 1 }).success).toBe(false);
     const hi = clone(r);
-    hi.checks.roles!.score = 1.5;
+    hi.checks.roles.score = 1.5;
     expect(RunResultSchema.safeParse(hi).success).toBe(false);
     const nan = clone(r) as unknown as { provenance: { wall_time_s: number } };
     nan.provenance.wall_time_s = Infinity;
@@ -103,42 +133,69 @@ describe('aggregate', () => {
     const a = aggregate(runs);
     expect(aggregate([...runs].reverse())).toEqual(a);
     expect(a.rows.map((r) => `${r.method}/${r.model ?? '*'}`)).toEqual([
-      'stochastic/*', 'stochastic/dense-d64', 'stochastic/sparse-d128',
-      'mean/*', 'mean/sparse-d128', 'mean/dense-d64',
-      'zero/*', 'zero/dense-d64', 'zero/sparse-d128',
+      'stochastic/*', 'stochastic/sparse-d16', 'stochastic/dense-d8',
+      'mean/*', 'mean/dense-d8', 'mean/sparse-d16',
+      'zero/*', 'zero/sparse-d16', 'zero/dense-d8',
+      'keep-all/*', 'keep-all/dense-d8', 'keep-all/sparse-d16',
     ]);
     for (const row of a.rows) {
-      expect(row.overall!.lo).toBeLessThanOrEqual(row.overall!.mean);
-      expect(row.overall!.hi).toBeGreaterThanOrEqual(row.overall!.mean);
-      expect(row.overall!.n).toBe(3);
+      if (row.method === 'stochastic') {
+        // 5 seeds: a bootstrap interval
+        expect(row.overall!.n).toBe(5);
+        expect(row.overall!.lo).toBeLessThanOrEqual(row.overall!.mean);
+        expect(row.overall!.hi).toBeGreaterThanOrEqual(row.overall!.mean);
+      } else {
+        // 3 seeds: the mean and n, no interval claimed
+        expect(row.overall).toMatchObject({ lo: null, hi: null, n: 3 });
+      }
     }
+    expect(a.columns.map((c) => `${c.id}:${c.role}`).sort()).toEqual(
+      ['adversary:lifted', 'mib:report', 'minimality:lifted', 'nonsense:control', 'roles:lifted', 'same-gender:lifted', 'size:report'],
+    );
   });
 
   it('averages each seed over tasks, then bootstraps over seeds', () => {
-    const runs = fixtureRuns().filter((r) => r.method.id === 'zero' && r.model.id === 'dense-d64');
-    const row = aggregate(runs).rows.find((r) => r.model === 'dense-d64')!;
+    const runs = fixtureRuns().filter((r) => r.method.id === 'mean' && r.model.id === 'sparse-d16');
+    const row = aggregate(runs).rows.find((r) => r.model === 'sparse-d16')!;
     const perSeed = [0, 1, 2].map((s) => {
       const mine = runs.filter((r) => r.seed === s).map((r) => runOverall(r)!);
       return mine.reduce((a, b) => a + b, 0) / mine.length;
     });
     expect(row.overall!.mean).toBeCloseTo(perSeed.reduce((a, b) => a + b, 0) / 3, 12);
-    // nonsense only exists on pronoun runs, same-gender only on ioi runs: each still has 3 seeds
+    // same-gender only exists on ioi runs: it still has 3 seeds
+    expect(row.checks['same-gender']!.n).toBe(3);
+    expect(row.raw['same-gender']!.n).toBe(3);
     expect(row.checks.nonsense!.n).toBe(3);
-    expect(row.checks.same_gender!.n).toBe(3);
+    expect(row.checks.mib).toBeUndefined();
     expect(row.tasks).toEqual(['ioi', 'pronoun']);
   });
 
-  it('overall of a run is the mean of the checks that ran', () => {
-    const [r] = fixtureRuns();
-    const c = clone(r);
-    c.checks = { ...c.checks, nonsense: null, same_gender: null, roles: { ...c.checks.roles!, score: 0.2 }, adversary: { ...c.checks.adversary!, score: 0.6 } };
-    expect(runOverall(c)).toBeCloseTo(0.4, 12);
-    c.checks = { ...c.checks, roles: null, adversary: null };
-    expect(runOverall(c)).toBeNull();
+  it('keeps flagged runs out of every score and counts them', () => {
+    const runs = fixtureRuns().filter((r) => r.method.id === 'zero' && r.model.id === 'sparse-d16');
+    const row = aggregate(runs).rows.find((r) => r.model === 'sparse-d16')!;
+    expect(row.n_runs).toBe(6);
+    expect(row.n_flagged).toBe(1);
+    // the flagged seed-1 IOI run is gone: same-gender has two seeds left, seed 1 is its pronoun run only
+    expect(row.checks['same-gender']!.n).toBe(2);
+    const seed1 = runs.filter((r) => r.seed === 1 && !r.flagged);
+    expect(seed1.map((r) => r.task)).toEqual(['pronoun']);
   });
 
-  it('gives a degenerate interval for one seed and null for none', () => {
-    expect(bootstrapInterval([0.4], 'k', DEFAULT_AGGREGATE)).toEqual({ mean: 0.4, lo: 0.4, hi: 0.4, n: 1 });
+  it('marks baselines and scores the whole model 0', () => {
+    const rows = aggregate(fixtureRuns()).rows;
+    const base = rows.filter((r) => r.baseline);
+    expect(new Set(base.map((r) => r.method))).toEqual(new Set(['keep-all']));
+    for (const r of base) {
+      expect(r.overall!.mean).toBe(0);
+      expect(r.size.fraction!.mean).toBe(1);
+    }
+  });
+
+  it('claims no interval below 5 seeds, and null for none', () => {
+    expect(bootstrapInterval([0.4], 'k', DEFAULT_AGGREGATE)).toEqual({ mean: 0.4, lo: null, hi: null, n: 1 });
+    const five = bootstrapInterval([0.1, 0.2, 0.3, 0.4, 0.5], 'k', DEFAULT_AGGREGATE)!;
+    expect(five.n).toBe(5);
+    expect(five.lo).not.toBeNull();
     expect(bootstrapInterval([], 'k', DEFAULT_AGGREGATE)).toBeNull();
     expect(aggregate([]).rows).toEqual([]);
   });
@@ -150,28 +207,70 @@ describe('offline verifier', () => {
     return { method: { id: 'zero', kind: 'ablation-scheme' as const, description: 'zero ablation' }, results, aggregate: aggregate(results) };
   };
 
-  it('accepts a consistent bundle with its aggregate', () => {
-    const v = verifyBundle(zeroBundle());
+  it('accepts a consistent bundle with its aggregate, flagged run included', () => {
+    const b = zeroBundle();
+    expect(b.results.some((r) => r.flagged)).toBe(true);
+    const v = verifyBundle(b);
     expect(v.ok).toBe(true);
   });
 
+  it('accepts a check it does not know, holding it to its value and the overall', () => {
+    const b = zeroBundle();
+    for (const r of b.results.filter((x) => !x.flagged)) {
+      r.checks['novel-check'] = { title: 'Novel check', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.3), figures: { anything: [1, 'two'] } };
+      r.overall = runOverall(r);
+    }
+    b.aggregate = aggregate(b.results);
+    expect(verifyBundle(b).ok).toBe(true);
+  });
+
+  it('refuses a check whose role differs from the stored results', () => {
+    const b = zeroBundle();
+    for (const r of b.results.filter((x) => !x.flagged)) {
+      r.checks.adversary.role = 'report';
+      r.checks.adversary.value = null;
+      r.overall = runOverall(r);
+    }
+    delete (b as { aggregate?: unknown }).aggregate;
+    expect(verifyBundle(b).ok).toBe(true); // consistent in itself
+    const v = verifyBundle(b, { columns: aggregate(fixtureRuns()).columns });
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect(v.error).toMatch(/^results\[0\]\.checks\.adversary\.role: "report" but the stored results declare "lifted"$/);
+  });
+
+  const flaggedAt = (b: ReturnType<typeof zeroBundle>) => b.results.findIndex((r) => r.flagged);
   const cases: Array<[string, (b: ReturnType<typeof zeroBundle>) => void, RegExp]> = [
-    ['a score that is not its formula', (b) => { b.results[2].checks.adversary!.score = 0.99; }, /^results\[2\]\.checks\.adversary\.score: 0\.99 does not equal clamp\(worst_acc \/ acc_model, 0, 1\)/],
-    ['a same-gender score off its formula', (b) => { b.results[0].checks.same_gender!.score = 0.5; }, /^results\[0\]\.checks\.same_gender\.score: .*clamp\(\(P_circ − 0\.5\)/],
-    ['a nonsense score off its formula', (b) => { b.results[3].checks.nonsense!.score = 0.01; }, /^results\[3\]\.checks\.nonsense\.score: .*clamp\(L_circ \/ L_model, 0, 1\)/],
+    ['a lifted value that is not its lift', (b) => { b.results[2].checks.adversary.value = 0.99; }, /^results\[2\]\.checks\.adversary\.value: 0\.99 does not equal lift\(score, random\.mean\) = /],
+    ['a control value that is not its score', (b) => { b.results[3].checks.nonsense.value = 1; }, /^results\[3\]\.checks\.nonsense\.value: 1 does not equal score = /],
+    ['a report check with a value', (b) => { b.results[3].checks.mib.value = 0.5; }, /^results\[3\]\.checks\.mib\.value: 0\.5 but its role's formula gives null/],
+    ['a random mean that is not the mean of its draws', (b) => { b.results[0].checks.roles.random!.mean += 0.1; }, /^results\[0\]\.checks\.roles\.random\.mean: .* does not equal the mean of random\.scores/],
+    ['an overall that is not runOverall', (b) => { b.results[1].overall = 0.9; }, /^results\[1\]\.overall: 0\.9 does not equal runOverall\(run\) = /],
+    ['an adversary score off its figures', (b) => retamper(b.results[2], 'adversary', 0.99), /^results\[2\]\.checks\.adversary\.score: 0\.99 does not equal clamp\(\(worst_acc − 0\.5\)\/\(acc_model − 0\.5\), 0, 1\)/],
+    ['a same-gender score off its figures', (b) => retamper(b.results[0], 'same-gender', 0.5), /^results\[0\]\.checks\.same-gender\.score: 0\.5 does not equal clamp\(\(P_circ − 0\.5\)/],
+    ['a nonsense score off its figures', (b) => retamper(b.results[3], 'nonsense', 0.01), /^results\[3\]\.checks\.nonsense\.score: 0\.01 does not equal clamp\(\(L_circ − target\)\/\(L_rand − target\), 0, 1\)/],
+    ['a roles score off its per-node r', (b) => retamper(b.results[0], 'roles', 0.99), /^results\[0\]\.checks\.roles\.score: 0\.99 does not equal rolesScore/],
+    ['a flag that contradicts the verification', (b) => { b.results[0].flagged = true; }, /^results\[0\]\.flagged: true but circuit\.verification\.passed = true/],
+    ['a verification that contradicts its loss', (b) => { b.results[0].circuit.verification.passed = false; }, /^results\[0\]\.circuit\.verification\.passed: false but loss .* ≤ target_loss 0\.15/],
+    ['a flagged run with check results', (b) => { const r = b.results[flaggedAt(b)]; r.checks = { mib: clone(b.results[0].checks.mib) }; }, /^results\[\d+\]\.flagged: a flagged run carries no check results/],
     ['size that is not nodes.length', (b) => { b.results[1].circuit.size += 1; }, /^results\[1\]\.circuit\.size: \d+ does not equal nodes\.length/],
-    ['a node beyond its site', (b) => { b.results[1].circuit.nodes[0] = 'L0.q.999'; }, /^results\[1\]\.circuit\.nodes\[0\]: L0\.q\.999 has index 999 but q has 64 nodes/],
+    ['a node beyond its site', (b) => { b.results[1].circuit.nodes[0] = 'L0.q.999'; }, /^results\[1\]\.circuit\.nodes\[0\]: L0\.q\.999 has index 999 but q has 8 nodes/],
     ['a node in a missing layer', (b) => { b.results[1].circuit.nodes[0] = 'L7.q.1'; }, /^results\[1\]\.circuit\.nodes\[0\]: L7\.q\.1 has layer 7/],
     ['a wrong total', (b) => { b.results[0].circuit.total_nodes = 100; }, /^results\[0\]\.circuit\.total_nodes: 100 does not equal/],
     ['a run id that is not the input hash', (b) => { b.results[0].seed = 9; }, /^results\[0\]\.run_id: .* is not the hash/],
-    ['a fraction off n*/total', (b) => { b.results[0].checks.size!.fraction = 0.5; }, /^results\[0\]\.checks\.size\.fraction/],
-    ['a roles summary off its nodes', (b) => { b.results[0].checks.roles!.mean_r = 0.99; }, /^results\[0\]\.checks\.roles\.mean_r/],
-    ['a bad_circuit flag that contradicts P_circ', (b) => { const s = b.results[0].checks.same_gender!; s.bad_circuit = !s.bad_circuit; }, /^results\[0\]\.checks\.same_gender\.bad_circuit/],
-    ['an edge to a pruned node', (b) => { b.results[0].viewer!.edges.push({ from: b.results[0].circuit.nodes[0], to: 'L1.mlp_out.63', weight: 1 }); }, /^results\[0\]\.viewer\.edges\[\d+\]\.to: L1\.mlp_out\.63 is not a circuit node/],
+    ['a fraction off n*/total', (b) => { b.results[0].checks.size.figures.fraction = 0.5; }, /^results\[0\]\.checks\.size\.figures\.fraction: 0\.5 does not equal n_star \/ total_nodes/],
+    ['a roles summary off its nodes', (b) => { b.results[0].checks.roles.figures.mean_r = 0.99; }, /^results\[0\]\.checks\.roles\.figures\.mean_r/],
+    ['a per-node r of a pruned node', (b) => { (b.results[0].checks.roles.figures.per_node as Array<{ node: string }>)[0].node = outsideNode(b.results[0]); }, /^results\[0\]\.checks\.roles\.figures\.per_node\[0\]\.node: L1\.mlp_out\.\d+ is not a circuit node/],
+    ['a head beyond the model', (b) => { (b.results[0].checks.roles.figures.attention_js as Array<{ head: number }>)[0].head = 5; }, /^results\[0\]\.checks\.roles\.figures\.attention_js\[0\]\.head: 5 but the model has 2 heads/],
+    ['a bad_circuit flag that contradicts P_circ', (b) => { const f = b.results[0].checks['same-gender'].figures; f.bad_circuit = !f.bad_circuit; }, /^results\[0\]\.checks\.same-gender\.figures\.bad_circuit/],
+    ['MIB areas off the curve', (b) => { b.results[0].checks.mib.figures.cpr = 0.1; }, /^results\[0\]\.checks\.mib\.figures\.cpr: 0\.1 does not equal the area under f/],
+    ['an edge to a pruned node', (b) => { b.results[0].viewer!.edges.push({ from: b.results[0].circuit.nodes[0], to: outsideNode(b.results[0]), weight: 1 }); }, /^results\[0\]\.viewer\.edges\[\d+\]\.to: L1\.mlp_out\.\d+ is not a circuit node/],
+    ['attention that does not sum to 1', (b) => { b.results[0].viewer!.attention[0].pruned[0][0] += 0.5; }, /^results\[0\]\.viewer\.attention\[0\]\.pruned\[0\]: attention weights sum to/],
+    ['a check relabelled as a report in one run', (b) => { const r = b.results[3]; r.checks.adversary.role = 'report'; r.checks.adversary.value = null; r.overall = runOverall(r); }, /^results\[3\]\.checks\.adversary\.role: "report" but results\[0\] declares "lifted"/],
     ['an aggregate that does not match', (b) => { b.aggregate.rows[0].checks.roles!.mean += 0.01; }, /^aggregate\.rows\[0\]\.checks\.roles\.mean: .* does not equal the recomputed/],
     ['a run of another method', (b) => { b.results[4] = rebrand(b.results[4], 'other'); }, /^results\[4\]\.method\.id: "other" does not match the bundle's method\.id "zero"/],
     ['a repeated run', (b) => { b.results[5] = clone(b.results[4]); }, /^results\[5\]\.run_id: [0-9a-f]{16} repeats results\[4\]/],
     ['a schema violation', (b) => { (b.results[2].checks.roles as unknown as { score: string }).score = 'high'; }, /^results\[2\]\.checks\.roles\.score: /],
+    ['a results file of schema version 1', (b) => { (b.results[2] as unknown as { schema_version: number }).schema_version = 1; }, /^results\[2\]\.schema_version: /],
   ];
   for (const [name, mutate, pattern] of cases) {
     it(`rejects ${name} with one precise line`, () => {
@@ -193,15 +292,78 @@ describe('site build', () => {
     out = join(tmp('site'), 'site');
     const report = await buildSite({ resultsDir: FIXTURES, outDir: out });
     expect(report.problems).toEqual([]);
-    expect(report.runs).toBe(36);
+    expect(report.runs).toBe(N_RUNS);
   });
 
   it('writes a leaderboard, a page per method, task, model and run, plots and data', () => {
-    for (const p of ['index.html', 'methods/zero.html', 'methods/mean.html', 'methods/stochastic.html', 'tasks/ioi.html', 'tasks/pronoun.html', 'models/dense-d64.html', 'models/sparse-d128.html', 'plots/pareto.svg', 'plots/same-gender.svg', 'plots/method-zero-loss-size.svg', 'assets/style.css', 'assets/sort.js', 'assets/viewer.js', 'data/leaderboard.json', 'data/runs.json']) {
+    for (const p of ['index.html', 'methods/zero.html', 'methods/mean.html', 'methods/stochastic.html', 'methods/keep-all.html', 'tasks/ioi.html', 'tasks/pronoun.html', 'models/dense-d8.html', 'models/sparse-d16.html', 'plots/pareto.svg', 'plots/same-gender.svg', 'plots/method-zero-loss-size.svg', 'assets/style.css', 'assets/sort.js', 'assets/viewer.js', 'data/leaderboard.json', 'data/runs.json']) {
       expect(existsSync(join(out, p)), p).toBe(true);
     }
-    expect(readdirSync(join(out, 'runs'))).toHaveLength(36);
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(N_RUNS);
     expect(readFileSync(join(out, 'plots/pareto.svg'), 'utf8')).toMatch(/^<svg/);
+    const runs = JSON.parse(readFileSync(join(out, 'data/runs.json'), 'utf8')) as Array<{ flagged: boolean; overall: number | null; checks: Record<string, { role: string; score: number | null; value: number | null }> }>;
+    expect(runs).toHaveLength(N_RUNS);
+    expect(runs.filter((r) => r.flagged)).toEqual([expect.objectContaining({ overall: null, checks: {} })]);
+    expect(runs.find((r) => !r.flagged && r.checks['same-gender'])!.checks['same-gender'].role).toBe('lifted');
+  });
+
+  it('takes the check columns from the results: titles, roles, lift over raw, the control as a multiplier', () => {
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    const table = /<table class="sortable lb" id="lb-methods">[\s\S]*?<\/table>/.exec(html)![0];
+    const headers = [...table.matchAll(/<th scope="col"[^>]*data-check="([^"]+)"[^>]*><button type="button">([^<]*)<\/button>/g)].map((m) => `${m[1]}=${m[2]}`);
+    // lifted checks in the registry's order, then the control; reports (size, mib) are not columns
+    expect(headers).toEqual(['same-gender=Same-gender generalization', 'roles=Node-role consistency', 'adversary=Adversarial ablation', 'minimality=Minimality', 'nonsense=× Nonsense resistance (negative control)']);
+    const board = aggregate(fixtureRuns());
+    const row = board.rows.find((r) => r.method === 'stochastic' && r.model === null)!;
+    const tr = /<tr>\s*<td data-sort="stochastic">[\s\S]*?<\/tr>/.exec(table)![0];
+    // 5 seeds: intervals; the lifted value with its raw score under it; the control as ×
+    expect(tr).toContain(`${row.overall!.mean.toFixed(3)} <span class="ci">[${row.overall!.lo!.toFixed(3)}, ${row.overall!.hi!.toFixed(3)}]</span>`);
+    expect(tr).toContain(`>${row.checks.roles!.mean.toFixed(3)} <span class="ci">[`);
+    expect(tr).toContain(`<span class="raw">raw ${row.raw.roles!.mean.toFixed(3)}</span>`);
+    expect(tr).toContain(`>×${row.checks.nonsense!.mean.toFixed(3)} <span class="ci">[`);
+    // 3 seeds: the mean and n=3, no interval
+    const mean = /<tr>\s*<td data-sort="mean">[\s\S]*?<\/tr>/.exec(table)![0];
+    const meanRow = board.rows.find((r) => r.method === 'mean' && r.model === null)!;
+    expect(mean).toContain(`${meanRow.overall!.mean.toFixed(3)} <span class="ci">n&#x3D;3</span>`); // n=3, HTML-escaped
+    expect(mean).not.toMatch(/class="ci">\[/);
+  });
+
+  it('shows baselines as reference rows in score order, and flagged runs as flagged', () => {
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    const table = /<table class="sortable lb" id="lb-methods">[\s\S]*?<\/table>/.exec(html)![0];
+    const order = [...table.matchAll(/<tr( class="baseline")?>\s*<td data-sort="([^"]+)">/g)].map((m) => `${m[2]}${m[1] ? ' (baseline)' : ''}`);
+    expect(order).toEqual(['stochastic', 'mean', 'zero', 'keep-all (baseline)']);
+    expect(table).toContain('<span class="badge baseline"');
+    expect(table).toMatch(/<td data-sort="zero">[\s\S]*?<span class="badge flagged"[^>]*>1 flagged<\/span>/);
+    const flagged = fixtureRuns().find((r) => r.flagged)!;
+    const page = readFileSync(join(out, 'runs', `${flagged.run_id}.html`), 'utf8');
+    expect(page).toContain('<span class="badge flagged">flagged</span>');
+    expect(page).toContain('<strong>Flagged.</strong> This circuit failed verification on held-out prompts (loss 0.213 on 24 held-out test prompts: failed');
+    expect(page).not.toContain('<table class="checks">');
+    const method = readFileSync(join(out, 'methods/zero.html'), 'utf8');
+    expect(method).toMatch(/<td class="num" data-sort="">—( <span class="badge flagged"[^>]*>flagged<\/span>)<\/td>/);
+    const keepAll = readFileSync(join(out, 'methods/keep-all.html'), 'utf8');
+    expect(keepAll).toMatch(/<h1>Method <code>keep-all<\/code> <span class="badge baseline"/);
+  });
+
+  it('adds a column for a check it has never seen, from the data alone', async () => {
+    const results = tmp('novel');
+    for (const r of fixtureRuns()) {
+      if (!r.flagged) {
+        r.checks['novel-check'] = { title: 'Novel <check>', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.3), figures: { widgets: 3 } };
+        r.overall = runOverall(r);
+      }
+      writeFileSync(join(results, `${r.run_id}.json`), JSON.stringify(r));
+    }
+    const site = join(tmp('novel-site'), 's');
+    const report = await buildSite({ resultsDir: results, outDir: site });
+    expect(report.problems).toEqual([]);
+    const html = readFileSync(join(site, 'index.html'), 'utf8');
+    expect(html).toContain('data-check="novel-check"');
+    expect(html).toContain('<button type="button">Novel &lt;check&gt;</button>');
+    expect(html).toContain('<span class="raw">raw 0.700</span>');
+    const method = readFileSync(join(site, 'methods/zero.html'), 'utf8');
+    expect(method).toMatch(/<table class="raw" data-check="novel-check">[\s\S]*?<th>widgets<\/th>/);
   });
 
   it('uses only relative links (works from any static host) and no network', () => {
@@ -244,25 +406,30 @@ describe('site build', () => {
   it('reports a corrupted or foreign file in one line naming it, and skips it', async () => {
     const results = tmp('mixed');
     cpSync(FIXTURES, results, { recursive: true });
-    writeFileSync(join(results, 'broken.json'), '{"schema_version": 1, "run_id": ');
+    writeFileSync(join(results, 'broken.json'), '{"schema_version": 2, "run_id": ');
     mkdirSync(join(results, 'other'));
     writeFileSync(join(results, 'other', 'foreign.json'), JSON.stringify({ hello: 'world' }));
-    const bad = clone(fixtureRuns()[0]);
-    bad.checks.roles!.score = 0.001;
+    const bad = byFile('fixture-zero-dense-d8-ioi-s0.json');
+    bad.checks.roles.score = 0.001;
     writeFileSync(join(results, 'tampered.json'), JSON.stringify(bad));
+    const old = { ...byFile('fixture-mean-dense-d8-ioi-s0.json'), schema_version: 1 };
+    writeFileSync(join(results, 'v1.json'), JSON.stringify(old));
     const report = await buildSite({ resultsDir: results, outDir: join(tmp('mixed-site'), 's') });
-    expect(report.runs).toBe(36);
-    expect(report.problems).toHaveLength(3);
+    expect(report.runs).toBe(N_RUNS);
+    expect(report.problems).toHaveLength(4);
     expect(report.problems[0]).toMatch(/^skipping broken\.json: not valid JSON/);
     expect(report.problems[1]).toMatch(/^skipping other\/foreign\.json: not a valid run result: schema_version: /);
-    expect(report.problems[2]).toMatch(/^skipping tampered\.json: not a valid run result: checks\.roles\.score: 0\.001 does not equal/);
+    expect(report.problems[2]).toMatch(/^skipping tampered\.json: not a valid run result: checks\.roles\.value: .* does not equal lift\(score, random\.mean\)/);
+    expect(report.problems[3]).toMatch(/^skipping v1\.json: not a valid run result: schema_version: /);
     for (const p of report.problems) expect(p).not.toContain('\n');
   });
 
   it('renders user strings inert: escaped text, no javascript: links, JSON that cannot close its script', async () => {
     const results = tmp('xss');
-    const evil = rebrand(fixtureRuns()[0], 'evil');
+    const evil = rebrand(byFile('fixture-zero-dense-d8-ioi-s0.json'), 'evil');
     evil.method.description = '<script>alert("desc")</script><img src=x onerror=alert(1)>';
+    evil.checks.roles.title = '<img src=x onerror=alert("title")>';
+    evil.checks.roles.figures.note = '<script>alert("figure")</script>';
     evil.method.paper_url = 'javascript:alert(document.cookie)';
     evil.viewer!.prompts[0] = '</script><script>alert("prompt")</script><!--';
     evil.viewer!.tokens![0][0] = '</SCRIPT>';
@@ -276,11 +443,16 @@ describe('site build', () => {
     expect(method).not.toMatch(/<script>alert|<img src=x/);
     expect(method).not.toMatch(/href="javascript:/i);
     expect(method).toContain('<span class="inert-url" title="not an http(s) link">javascript:alert(document.cookie)</span>');
+    expect(method).toContain('&lt;img src&#x3D;x onerror&#x3D;alert(&quot;title&quot;)&gt;');
+    const index = readFileSync(join(site, 'index.html'), 'utf8');
+    expect(index).toContain('<button type="button">&lt;img src&#x3D;x onerror&#x3D;alert(&quot;title&quot;)&gt;</button>');
+    expect(index).not.toMatch(/<img src=x|<script>alert/);
 
     const page = readFileSync(join(site, 'runs', `${evil.run_id}.html`), 'utf8');
     // Exactly the page's own scripts close: the JSON data script, viewer.js and sort.js.
     expect(page.match(/<\/script/gi)).toHaveLength(3);
-    expect(page).not.toContain('<script>alert');
+    expect(page).not.toMatch(/<script>alert|<img src=x/);
+    expect(page).toContain('note = &lt;script&gt;alert(&quot;figure&quot;)&lt;/script&gt;');
     const json = /<script type="application\/json" id="viewer-data">([^<]*)<\/script>/.exec(page)![1];
     const data = JSON.parse(json) as { prompts: string[]; tokens: string[][] };
     expect(data.prompts[0]).toBe(evil.viewer!.prompts[0]);

@@ -6,8 +6,7 @@ import { loadModel } from '../engine/modelio.ts';
 import { loadMethod } from '../methods/registry.ts';
 import { prune } from '../methods/prune.ts';
 import { readCircuitFile } from '../methods/circuit.ts';
-import { getTask } from '../tasks/prompts.ts';
-import '../tasks/index.ts';
+import { loadTask } from '../tasks/index.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { progressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
@@ -36,7 +35,7 @@ export function register(program: Command): void {
     .description('learn a circuit for (method, model, task, seed) and write a circuit file')
     .requiredOption('--method <id|file>', 'built-in method id or a path to a method plugin (.ts/.js)')
     .requiredOption('--model <id|file>', 'zoo model id or checkpoint path')
-    .requiredOption('--task <id>', 'task id')
+    .requiredOption('--task <id|file>', 'built-in task id or a path to a task plugin (.ts/.js)')
     .option('--seed <n>', 'seed', '0')
     .option('--options <json|file>', "method options (validated by the method's schema)")
     .option('--out <file>', 'circuit file (default circuits/<method>-<model>-<task>-s<seed>.json)')
@@ -44,18 +43,18 @@ export function register(program: Command): void {
     .action(async (opts: { method: string; model: string; task: string; seed: string; options?: string; out?: string; quiet?: boolean }) => {
       const seed = parseSeed(opts.seed);
       const options = parseJsonOption(opts.options, '--options');
-      getTask(opts.task);
+      const task = await loadTask(opts.task);
       const method = await loadMethod(opts.method);
       const info = await initBackend();
       const model = loadModel(opts.model);
       loadFilterModel();
-      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; pruning ${model.id} on ${opts.task} with ${method.id} (seed ${seed})\n`);
+      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; pruning ${model.id} on ${task.id} with ${method.id} (seed ${seed})\n`);
       let bar: ReturnType<typeof progressBar> | undefined;
       const circuit = await prune({
         method,
         options,
         model,
-        taskId: opts.task,
+        taskId: task.id,
         seed,
         onProgress: (done, total, extra) => {
           bar ??= progressBar(`prune ${method.id}`, total, { quiet: opts.quiet });
@@ -70,7 +69,7 @@ export function register(program: Command): void {
       if (!circuit.verification.passed && method.kind === 'discover') {
         throw new UserError(`method "${method.id}" gave a ${circuit.size}-node circuit whose loss on ${circuit.verification.prompts} held-out test prompts is ${circuit.verification.loss.toFixed(4)}, above the target ${circuit.target_loss}${circuit.reported_loss !== null ? ` (it reported ${circuit.reported_loss.toFixed(4)})` : ''}; no circuit file written`);
       }
-      const out = resolve(opts.out ?? `circuits/${method.id}-${model.id}-${opts.task}-s${seed}.json`);
+      const out = resolve(opts.out ?? `circuits/${method.id}-${model.id}-${task.id}-s${seed}.json`);
       writeJsonAtomic(out, circuit);
       process.stdout.write(`circuit: ${circuit.size} of ${circuit.total_nodes} nodes (${((100 * circuit.size) / circuit.total_nodes).toFixed(2)}%), validation loss ${circuit.validation_loss.toFixed(4)}, test loss ${circuit.verification.loss.toFixed(4)} (target ${circuit.target_loss})${circuit.lambda !== null ? `, λ ${circuit.lambda.toExponential(2)}` : ''}${circuit.scan && !circuit.scan.monotone ? ', loss along the ranking is NOT monotone' : ''} → ${out}\n`);
     });

@@ -1,14 +1,14 @@
 // The method registry and plugin loader. `defineMethod` validates and registers;
-// `loadMethod` resolves a built-in id or imports a plugin file (.ts or .js) that
-// default-exports (or exports `method`) a defined method.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// `loadMethod` resolves a built-in id or loads a plugin file (.ts or .js, in any folder,
+// bundled by src/plugins/load.ts) that default-exports (or exports `method`) a defined method.
 import { z } from 'zod';
-import { UserError, oneLine } from '../util/errors.ts';
+import { UserError } from '../util/errors.ts';
+import { loadPlugin, looksLikePath } from '../plugins/load.ts';
 import type { Method, MaskLearnerMethod, DiscoverMethod } from './types.ts';
 
 const REGISTRY = new Map<string, Method>();
+/** ids of the built-in methods, captured before any plugin loads */
+const BUILTIN_IDS = new Set<string>();
 
 const CardSchema = z.object({
   id: z.string().regex(/^[a-z][a-z0-9-]*$/, 'method id must be lowercase letters, digits and dashes'),
@@ -34,6 +34,8 @@ export function defineMethod(method: Method): Method {
   if (method.kind === 'discover' && typeof (method as { discover?: unknown }).discover !== 'function') {
     throw new UserError(`invalid method "${method.id}": a discover method needs a discover(model, task, budget, options, ctx) function`);
   }
+  // a built-in's id is reserved: a plugin's defineMethod cannot replace it
+  if (BUILTIN_IDS.has(method.id) && REGISTRY.get(method.id) !== method) throw new UserError(`method id "${method.id}" is reserved by a built-in method; choose another id`);
   REGISTRY.set(method.id, method);
   return method;
 }
@@ -46,23 +48,18 @@ function isMethod(v: unknown): v is Method {
   return typeof v === 'object' && v !== null && 'id' in v && 'kind' in v && 'options' in v;
 }
 
-/** A built-in id, or a path to a plugin file. */
+/** A built-in id, or a path to a plugin file (in any folder; see src/plugins/load.ts). */
 export async function loadMethod(ref: string): Promise<Method> {
   await import('./builtin/index.ts');
+  if (!BUILTIN_IDS.size) for (const id of REGISTRY.keys()) BUILTIN_IDS.add(id);
   const builtin = REGISTRY.get(ref);
   if (builtin) return builtin;
-  const looksLikePath = /[./\\]/.test(ref);
-  if (!looksLikePath) throw new UserError(`unknown method "${ref}": expected one of ${[...REGISTRY.keys()].join(', ')} or a path to a method file`);
-  const path = resolve(ref);
-  if (!existsSync(path)) throw new UserError(`method file ${ref} not found`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new UserError(`method file ${ref} failed to load: ${oneLine(err)}`);
-  }
-  const candidate = mod.default ?? mod.method;
+  if (!looksLikePath(ref)) throw new UserError(`unknown method "${ref}": expected one of ${[...REGISTRY.keys()].join(', ')} or a path to a method file`);
+  const { value: candidate } = await loadPlugin(ref, 'method');
   if (!isMethod(candidate)) throw new UserError(`method file ${ref} does not export a method (default-export the result of defineMethod)`);
+  // built-in ids are reserved: a plugin never mixes its runs into a built-in method's row
+  if (BUILTIN_IDS.has(candidate.id)) throw new UserError(`method file ${ref} defines "${candidate.id}", an id reserved by a built-in method; choose another id`);
+  if ((candidate as { baseline?: unknown }).baseline) throw new UserError(`method file ${ref}: "baseline" is reserved for the built-in reference baselines`);
   // plugins built without our defineMethod still get validated
   return defineMethod(candidate);
 }

@@ -12,15 +12,17 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import Handlebars from 'handlebars';
-import { aggregate } from '../benchmarks/aggregate.ts';
+import { aggregate } from '../results/aggregate.ts';
+import { runOverall } from '../results/scoring.ts';
 import {
-  SCORED_CHECKS,
-  runOverall,
+  MIN_SEEDS_FOR_INTERVAL,
+  type CheckColumn,
+  type CheckResult,
   type Interval,
   type LeaderboardRow,
   type MethodCard,
   type RunResult,
-} from '../benchmarks/results-schema.ts';
+} from '../results/schema.ts';
 import { UserError } from '../util/errors.ts';
 import { layoutCircuit, type CircuitLayout } from './layout.ts';
 import { loadResults, type LoadedResults, type LoadedRun } from './load.ts';
@@ -30,6 +32,17 @@ const SITE_SRC = fileURLToPath(new URL('../../site/', import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
 /** Marks a folder as ours: only such a folder (or an empty one) is ever replaced by a build. */
 export const SITE_MARKER = '.faithbench-site';
+
+/** Where the checks are defined; the site names each check by the title its results carry. */
+export const CHECKS_DOC = 'docs/suite.md';
+
+// The site takes the checks (ids, titles, roles) from the results. Only these features read a
+// particular check's figures, and each is left out when that check is absent: the loss-vs-size
+// plots (the size check's sweep), the same-gender P_circ histograms, and the viewer's per-node r
+// and attention divergence (the roles check).
+const SIZE_CHECK = 'size';
+const SAME_GENDER_CHECK = 'same-gender';
+const ROLES_CHECK = 'roles';
 
 export interface BuildOptions {
   resultsDir: string;
@@ -47,13 +60,6 @@ export interface BuildReport {
 // ---------------------------------------------------------------------------------------------
 // Formatting: every number on the site goes through these, so pages agree with each other.
 
-const CHECK_TITLES: Record<(typeof SCORED_CHECKS)[number], string> = {
-  nonsense: 'Nonsense',
-  same_gender: 'Same-gender',
-  roles: 'Roles',
-  adversary: 'Adversary',
-};
-
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '—' : x.toFixed(digits));
 const pct = (x: number | null | undefined, digits = 1): string => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(digits)}%`);
 
@@ -63,16 +69,27 @@ function fmtDuration(s: number): string {
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
 }
 
-/** A table cell: shown text, its interval, and the value a column sort uses ('' sorts last). */
+/** A table cell: shown text, its interval (or n when there are too few seeds for one), an optional
+ *  second line (the raw score under a lifted value), a tooltip, and the value a column sort uses
+ *  ('' sorts last). */
 interface Cell {
   text: string;
   range: string;
   sort: string;
+  raw: string;
+  title: string;
 }
 
-function cell(iv: Interval | null, format: (x: number) => string = (x) => fmt(x)): Cell {
-  if (!iv) return { text: '—', range: '', sort: '' };
-  return { text: format(iv.mean), range: iv.n > 1 ? `[${format(iv.lo)}, ${format(iv.hi)}]` : '', sort: String(iv.mean) };
+const EMPTY: Cell = { text: '—', range: '', sort: '', raw: '', title: '' };
+
+/** `[lo, hi]` when the interval is claimed; `n=3` when there are too few seeds for one. */
+function rangeText(iv: Interval, format: (x: number) => string): string {
+  return iv.lo !== null && iv.hi !== null ? `[${format(iv.lo)}, ${format(iv.hi)}]` : `n=${iv.n}`;
+}
+
+function cell(iv: Interval | null | undefined, format: (x: number) => string = (x) => fmt(x)): Cell {
+  if (!iv) return EMPTY;
+  return { text: format(iv.mean), range: rangeText(iv, format), sort: String(iv.mean), raw: '', title: '' };
 }
 
 /** Only http(s) URLs become links; anything else (javascript:, data:, relative paths) stays inert text. */
@@ -99,6 +116,69 @@ export function jsonForScript(value: unknown): string {
 const uniq = <T>(xs: T[]): T[] => [...new Set(xs)];
 const sortedUniq = (xs: string[]): string[] => uniq(xs).sort((a, b) => a.localeCompare(b));
 const meanOf = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** A figure of a check, read defensively (figures are free-form JSON). */
+function figure(run: RunResult, check: string, key: string): unknown {
+  return Object.hasOwn(run.checks, check) ? run.checks[check].figures[key] : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks as the results declare them
+
+const ROLE_TEXT: Record<CheckColumn['role'], string> = {
+  lifted: 'lifted: credited only beyond size-matched random circuits; the overall is the mean of these',
+  control: 'control: multiplies the overall',
+  report: 'report: shown beside the score, never folded in',
+};
+
+interface ColumnView {
+  id: string;
+  title: string;
+  role: CheckColumn['role'];
+  control: boolean;
+  hint: string;
+}
+
+/**
+ * One order of the checks for every page: the suite writes a run's checks in the registry's order,
+ * so the order of the run that carries the most checks, then any other id as first seen.
+ */
+function checkOrder(runs: readonly RunResult[]): string[] {
+  const fullest = runs.reduce<RunResult | null>((best, r) => (!best || Object.keys(r.checks).length > Object.keys(best.checks).length ? r : best), null);
+  return uniq([...(fullest ? Object.keys(fullest.checks) : []), ...runs.flatMap((r) => Object.keys(r.checks))]);
+}
+
+/** Columns in the site's check order. */
+function ordered(columns: readonly CheckColumn[], order: readonly string[]): CheckColumn[] {
+  const at = (id: string) => (order.includes(id) ? order.indexOf(id) : order.length);
+  return [...columns].sort((a, b) => at(a.id) - at(b.id));
+}
+
+/** The scored checks of a leaderboard as table columns: lifted ones, then controls (overall = mean × controls). */
+function scoreColumns(columns: readonly CheckColumn[], order: readonly string[]): ColumnView[] {
+  const sorted = ordered(columns, order);
+  const scored = [...sorted.filter((c) => c.role === 'lifted'), ...sorted.filter((c) => c.role === 'control')];
+  return scored.map((c) => ({
+    id: c.id,
+    title: c.title,
+    role: c.role,
+    control: c.role === 'control',
+    hint: c.role === 'lifted' ? `${c.title} (${c.id}): lift over size-matched random circuits; the raw score is under it` : `${c.title} (${c.id}): a negative control that multiplies the overall`,
+  }));
+}
+
+function checkCell(col: ColumnView, value: Interval | null | undefined, raw: Interval | null | undefined): Cell {
+  if (!value) return raw ? { ...EMPTY, raw: fmt(raw.mean), title: `raw score ${fmt(raw.mean)} (${rangeText(raw, (x) => fmt(x))})` } : EMPTY;
+  const base = cell(value);
+  if (col.control) return { ...base, text: `×${base.text}`, title: `${col.title}: multiplies the overall by ${fmt(value.mean)} (${base.range})` };
+  return {
+    ...base,
+    raw: raw ? fmt(raw.mean) : '',
+    title: `${col.title}: lift ${fmt(value.mean)} (${base.range})${raw ? `; raw score ${fmt(raw.mean)} (${rangeText(raw, (x) => fmt(x))})` : ''}`,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // View models
@@ -131,6 +211,7 @@ interface Page {
 interface LbRowView {
   method: string;
   methodHref: string;
+  baseline: boolean;
   model: string | null;
   modelHref: string;
   task: string | null;
@@ -141,6 +222,7 @@ interface LbRowView {
   badShare: Cell;
   seeds: string;
   nRuns: number;
+  nFlagged: number;
   submitted: boolean;
 }
 
@@ -165,20 +247,22 @@ function footerFor(runs: RunResult[], generator: string): Footer {
   };
 }
 
-function lbRowView(row: LeaderboardRow, root: string, submitted: Set<string>, task: string | null = null): LbRowView {
+function lbRowView(row: LeaderboardRow, columns: ColumnView[], root: string, submitted: Set<string>, task: string | null = null): LbRowView {
   return {
     method: row.method,
     methodHref: `${root}methods/${row.method}.html`,
+    baseline: row.baseline,
     model: row.model,
     modelHref: row.model ? `${root}models/${row.model}.html` : '',
     task,
     overall: cell(row.overall),
-    checks: SCORED_CHECKS.map((c) => cell(row.checks[c])),
+    checks: columns.map((c) => checkCell(c, row.checks[c.id], row.raw[c.id])),
     nStar: cell(row.size.n_star, (x) => x.toFixed(1)),
     fraction: cell(row.size.fraction, (x) => pct(x, 2)),
-    badShare: row.bad_circuit_share === null ? { text: '—', range: '', sort: '' } : { text: pct(row.bad_circuit_share, 0), range: '', sort: String(row.bad_circuit_share) },
+    badShare: row.bad_circuit_share === null ? EMPTY : { ...EMPTY, text: pct(row.bad_circuit_share, 0), sort: String(row.bad_circuit_share) },
     seeds: row.seeds.join(', '),
     nRuns: row.n_runs,
+    nFlagged: row.n_flagged,
     submitted: submitted.has(row.method),
   };
 }
@@ -189,50 +273,75 @@ function paretoPoints(rows: LeaderboardRow[]): ParetoPoint[] {
     .map((r) => ({ method: r.method, model: r.model!, fraction: r.size.fraction!.mean, overall: r.overall!.mean, lo: r.overall!.lo, hi: r.overall!.hi }));
 }
 
-/** Raw figures of one (model, task) for a method: mean over seeds, with min–max when seeds differ. */
-function rawFigures(runs: RunResult[]) {
-  const stat = (xs: Array<number | null | undefined>, digits = 3, asPct = false): string => {
-    const v = xs.filter((x): x is number => typeof x === 'number');
-    if (!v.length) return '—';
-    const f = (x: number) => (asPct ? pct(x, 0) : fmt(x, digits));
-    const m = meanOf(v)!;
-    const lo = Math.min(...v);
-    const hi = Math.max(...v);
-    return lo === hi ? f(m) : `${f(m)} (${f(lo)}–${f(hi)})`;
-  };
-  const c = runs.map((r) => r.checks);
-  const sg = c.filter((x) => x.same_gender);
-  return {
-    seeds: runs.length,
-    nStar: stat(c.map((x) => x.size?.n_star), 1),
-    fraction: stat(c.map((x) => x.size?.fraction), 4),
-    L_model: stat(c.map((x) => x.nonsense?.L_model)),
-    L_circ: stat(c.map((x) => x.nonsense?.L_circ)),
-    budget: stat(c.map((x) => x.nonsense?.budget), 0),
-    P_circ: stat(c.map((x) => x.same_gender?.P_circ)),
-    P_model: stat(c.map((x) => x.same_gender?.P_model)),
-    bad: sg.length ? `${sg.filter((x) => x.same_gender!.bad_circuit).length}/${sg.length}` : '—',
-    mean_r: stat(c.map((x) => x.roles?.mean_r)),
-    flipped: stat(c.map((x) => x.roles?.flipped_share), 0, true),
-    js: stat(c.map((x) => meanOf(x.roles?.attention_js.map((a) => a.js) ?? []))),
-    worst_loss: stat(c.map((x) => x.adversary?.worst_loss)),
-    worst_acc: stat(c.map((x) => x.adversary?.worst_acc)),
-    acc_model: stat(c.map((x) => x.adversary?.acc_model)),
-    random_acc: stat(c.map((x) => x.adversary?.random_mean_acc)),
-    cpr: stat(c.map((x) => x.mib?.cpr)),
-    cmd: stat(c.map((x) => x.mib?.cmd)),
-  };
+/** Mean over runs, with min–max when they differ; for booleans, how many are true. Counts (all
+ *  values integers, e.g. sizes and budgets) read as counts unless `scores` says they are scores. */
+function stat(xs: unknown[], scores = false, digits = 3): string {
+  const nums = xs.filter(isNum);
+  if (nums.length) {
+    const m = meanOf(nums)!;
+    const lo = Math.min(...nums);
+    const hi = Math.max(...nums);
+    // counts (sizes, budgets) read as counts: integers as they are, their mean to one decimal
+    if (!scores && nums.every(Number.isInteger)) return lo === hi ? String(lo) : `${m.toFixed(1)} (${lo}–${hi})`;
+    return lo === hi ? fmt(m, digits) : `${fmt(m, digits)} (${fmt(lo, digits)}–${fmt(hi, digits)})`;
+  }
+  const bools = xs.filter((x): x is boolean => typeof x === 'boolean');
+  if (bools.length) return `${bools.filter(Boolean).length}/${bools.length}`;
+  return '—';
+}
+
+/** The figures of a check that fit a table cell: numbers and booleans, in first-seen order. */
+function scalarKeys(results: CheckResult[]): string[] {
+  const keys: string[] = [];
+  for (const c of results) for (const [k, v] of Object.entries(c.figures)) if ((isNum(v) || typeof v === 'boolean') && !keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+interface RawTable {
+  id: string;
+  title: string;
+  role: string;
+  headers: string[];
+  rows: Array<{ model: string; task: string; runs: number; cells: string[] }>;
+}
+
+/** Raw figures per check for one method: per (model, task), each figure's mean over seeds (min–max when they differ). */
+function rawTables(runs: RunResult[], columns: readonly CheckColumn[], models: string[], tasks: string[]): RawTable[] {
+  return columns
+    .map((col) => {
+      const results = runs.flatMap((r) => (Object.hasOwn(r.checks, col.id) ? [r.checks[col.id]] : []));
+      const keys = scalarKeys(results);
+      const scored = col.role !== 'report';
+      const headers = [...(scored ? ['score'] : []), ...(col.role === 'lifted' ? ['random mean', 'lift'] : []), ...keys];
+      const rows = models.flatMap((model) =>
+        tasks.flatMap((task) => {
+          const cs = runs.filter((r) => r.model.id === model && r.task === task && Object.hasOwn(r.checks, col.id)).map((r) => r.checks[col.id]);
+          if (!cs.length) return [];
+          const cells = [
+            ...(scored ? [stat(cs.map((c) => c.score), true)] : []),
+            ...(col.role === 'lifted' ? [stat(cs.map((c) => c.random?.mean), true), stat(cs.map((c) => c.value), true)] : []),
+            ...keys.map((k) => stat(cs.map((c) => c.figures[k]))),
+          ];
+          return [{ model, task, runs: cs.length, cells }];
+        }),
+      );
+      return { id: col.id, title: col.title, role: ROLE_TEXT[col.role], headers, rows };
+    })
+    .filter((t) => t.rows.length);
 }
 
 interface RunLinkView {
   href: string;
   method: string;
+  baseline: boolean;
   model: string;
   task: string;
   seed: number;
   size: number;
   overall: Cell;
+  flagged: boolean;
   submitted: boolean;
+  rowClass: string;
 }
 
 function runLink(l: LoadedRun, root: string): RunLinkView {
@@ -240,18 +349,23 @@ function runLink(l: LoadedRun, root: string): RunLinkView {
   return {
     href: `${root}runs/${l.run.run_id}.html`,
     method: l.run.method.id,
+    baseline: l.run.method.baseline === true,
     model: l.run.model.id,
     task: l.run.task,
     seed: l.run.seed,
     size: l.run.circuit.size,
-    overall: { text: fmt(o), range: '', sort: o === null ? '' : String(o) },
+    overall: { ...EMPTY, text: fmt(o), sort: o === null ? '' : String(o) },
+    flagged: l.run.flagged,
     submitted: l.source === 'submission',
+    rowClass: [l.run.method.baseline === true ? 'baseline' : '', l.run.flagged ? 'flagged' : ''].filter(Boolean).join(' '),
   };
 }
 
-/** What the viewer script needs, and nothing else: activations, attention and r per node. */
+/** What the viewer script needs, and nothing else: activations, attention, and r and JS per node and head. */
 function viewerPayload(run: RunResult) {
   const v = run.viewer;
+  const perNode = figure(run, ROLES_CHECK, 'per_node');
+  const js = figure(run, ROLES_CHECK, 'attention_js');
   return {
     run_id: run.run_id,
     d_head: run.model.d_head,
@@ -259,21 +373,47 @@ function viewerPayload(run: RunResult) {
     tokens: v?.tokens ?? null,
     activations: v?.activations ?? [],
     attention: v?.attention ?? [],
-    roles: run.checks.roles?.per_node ?? [],
-    js: run.checks.roles?.attention_js ?? [],
+    roles: Array.isArray(perNode) ? perNode.filter((p) => isObj(p) && typeof p.node === 'string' && (p.r === null || isNum(p.r))).map((p) => ({ node: (p as { node: string }).node, r: (p as { r: number | null }).r })) : [],
+    js: Array.isArray(js) ? js.filter((h) => isObj(h) && isNum(h.layer) && isNum(h.head) && isNum(h.js)).map((h) => ({ layer: (h as { layer: number }).layer, head: (h as { head: number }).head, js: (h as { js: number }).js })) : [],
   };
 }
 
-function runChecksView(run: RunResult): Array<{ name: string; score: string; figures: string }> {
-  const c = run.checks;
-  const rows: Array<{ name: string; score: string; figures: string }> = [];
-  if (c.size) rows.push({ name: 'Size (1)', score: `n* = ${c.size.n_star}`, figures: `${pct(c.size.fraction, 2)} of ${run.circuit.total_nodes} nodes; ${c.size.points.length} sweep points, ${c.size.pareto.length} on the Pareto front` });
-  if (c.nonsense) rows.push({ name: 'Nonsense (2)', score: fmt(c.nonsense.score), figures: `L_circ ${fmt(c.nonsense.L_circ)} / L_model ${fmt(c.nonsense.L_model)}; budget B = ${c.nonsense.budget} (circuit ${c.nonsense.circuit_size} nodes)` });
-  if (c.same_gender) rows.push({ name: 'Same-gender (3)', score: fmt(c.same_gender.score), figures: `P_circ ${fmt(c.same_gender.P_circ)}, P_model ${fmt(c.same_gender.P_model)}${c.same_gender.bad_circuit ? ' — bad circuit (P_circ < 0.5)' : ''}` });
-  if (c.roles) rows.push({ name: 'Roles (4)', score: fmt(c.roles.score), figures: `mean r ${fmt(c.roles.mean_r)}, flipped ${pct(c.roles.flipped_share, 0)}, ${c.roles.attention_js.length} heads, mean JS ${fmt(meanOf(c.roles.attention_js.map((a) => a.js)))}` });
-  if (c.adversary) rows.push({ name: 'Adversary (5)', score: fmt(c.adversary.score), figures: `worst acc ${fmt(c.adversary.worst_acc)} (loss ${fmt(c.adversary.worst_loss)}) vs model ${fmt(c.adversary.acc_model)}; random patterns acc ${fmt(c.adversary.random_mean_acc)} (loss ${fmt(c.adversary.random_mean_loss)})` });
-  if (c.mib) rows.push({ name: 'MIB', score: `CPR ${fmt(c.mib.cpr)}`, figures: `CMD ${fmt(c.mib.cmd)} over ${c.mib.curve.length} curve points` });
-  return rows;
+/** A figure as short text: numbers rounded, booleans as is, lists by their length. */
+function figureText(v: unknown): string {
+  if (isNum(v)) return Number.isInteger(v) ? String(v) : fmt(v, 4);
+  if (typeof v === 'boolean' || typeof v === 'string') return String(v);
+  if (v === null) return '—';
+  if (Array.isArray(v)) return `${v.length} entries`;
+  return 'object';
+}
+
+interface RunCheckView {
+  id: string;
+  title: string;
+  role: CheckColumn['role'];
+  score: string;
+  random: string;
+  value: string;
+  figures: Array<{ key: string; text: string }>;
+}
+
+function runChecksView(run: RunResult): RunCheckView[] {
+  return Object.entries(run.checks).map(([id, c]) => ({
+    id,
+    title: c.title,
+    role: c.role,
+    score: fmt(c.score),
+    random: c.random ? `${fmt(c.random.mean)} over ${c.random.draws} draws` : '—',
+    value: c.value === null ? '—' : c.role === 'control' ? `×${fmt(c.value)}` : fmt(c.value),
+    figures: Object.entries(c.figures).map(([key, v]) => ({ key, text: figureText(v) })),
+  }));
+}
+
+const flaggedText = (n: number): string => (n ? `${n} run${n === 1 ? '' : 's'} failed verification on held-out prompts (kept out of every score)` : '');
+
+/** The check catalogue of the leaderboard page: every check the results declare, with its role. */
+function checkList(columns: readonly CheckColumn[]) {
+  return columns.map((c) => ({ id: c.id, title: c.title, role: c.role, roleText: ROLE_TEXT[c.role] }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,22 +527,36 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
 
   // Leaderboard (index)
   const board = aggregate(runs);
-  const sgValues = (rs: RunResult[]) => rs.filter((r) => r.checks.same_gender).map((r) => ({ method: r.method.id, P_circ: r.checks.same_gender!.P_circ }));
+  const order = checkOrder(runs);
+  const boardColumns = scoreColumns(board.columns, order);
+  const sgValues = (rs: RunResult[]) =>
+    rs.flatMap((r) => {
+      const p = figure(r, SAME_GENDER_CHECK, 'P_circ');
+      return isNum(p) ? [{ method: r.method.id, P_circ: p }] : [];
+    });
+  const lossPointsOf = (r: RunResult, series: string) => {
+    const points = figure(r, SIZE_CHECK, 'points');
+    return (Array.isArray(points) ? points : []).flatMap((p) => (isObj(p) && isNum(p.size) && isNum(p.loss) ? [{ series, run: r.run_id, size: p.size, loss: p.loss }] : []));
+  };
   const pp = paretoPoints(board.rows);
   const indexPlots = {
     pareto: await plot('pareto.svg', 'Circuit size against overall faithfulness, one point per method and model', pp.length ? paretoSpec(pp, 'Size vs faithfulness (per method and model)') : null),
     sameGender: await plot('same-gender.svg', 'Histograms of same-gender P_circ per method', sgValues(runs).length ? sameGenderSpec(sgValues(runs), 'Same-gender P_circ over runs') : null),
   };
+  const nFlagged = runs.filter((r) => r.flagged).length;
   write(
     'index.html',
     render('index', {
       ...page('Leaderboard', '', runs),
       hasRuns: runs.length > 0,
-      checkTitles: SCORED_CHECKS.map((c) => CHECK_TITLES[c]),
-      allModels: board.rows.filter((r) => r.model === null).map((r) => lbRowView(r, '', submitted)),
-      perModel: board.rows.filter((r) => r.model !== null).map((r) => lbRowView(r, '', submitted)),
+      columns: boardColumns,
+      checkList: checkList(ordered(board.columns, order)),
+      checksDoc: CHECKS_DOC,
+      allModels: board.rows.filter((r) => r.model === null).map((r) => lbRowView(r, boardColumns, '', submitted)),
+      perModel: board.rows.filter((r) => r.model !== null).map((r) => lbRowView(r, boardColumns, '', submitted)),
       plots: indexPlots,
-      bootstrapText: `bootstrap ${Math.round(board.bootstrap.level * 100)}% intervals over seeds (${board.bootstrap.resamples} resamples)`,
+      flaggedText: nFlagged ? `${nFlagged} of ${runs.length} runs ${nFlagged === 1 ? 'is' : 'are'} flagged` : '',
+      bootstrapText: `percentile-bootstrap ${Math.round(board.bootstrap.level * 100)}% intervals over seeds (${board.bootstrap.resamples} resamples); with fewer than ${MIN_SEEDS_FOR_INTERVAL} seeds no interval is claimed and the cell shows the mean with its number of seeds (e.g. n=3)`,
     }),
   );
   count++;
@@ -415,17 +569,13 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
     const first = mr[0].method;
     const paperUrl = card?.paper_url ?? mr.find((r) => r.method.paper_url)?.method.paper_url;
     const codeUrl = card?.code_url;
-    const rows = aggregate(mr).rows.map((r) => lbRowView(r, '../', submitted));
+    const own = aggregate(mr);
+    const columns = scoreColumns(own.columns, order);
+    const rows = own.rows.map((r) => lbRowView(r, columns, '../', submitted));
     const byTask = tasks.flatMap((t) =>
-      aggregate(mr.filter((r) => r.task === t)).rows.map((r) => lbRowView(r, '../', submitted, t)),
+      aggregate(mr.filter((r) => r.task === t)).rows.map((r) => lbRowView(r, columns, '../', submitted, t)),
     );
-    const raw = models.flatMap((model) =>
-      tasks
-        .map((task) => ({ model, task, runs: mr.filter((r) => r.model.id === model && r.task === task) }))
-        .filter((g) => g.runs.length)
-        .map((g) => ({ model: g.model, task: g.task, ...rawFigures(g.runs) })),
-    );
-    const lossPoints = mr.flatMap((r) => (r.checks.size?.points ?? []).map((p) => ({ series: `${r.task} · ${r.model.id}`, run: r.run_id, size: p.size, loss: p.loss })));
+    const lossPoints = mr.flatMap((r) => lossPointsOf(r, `${r.task} · ${r.model.id}`));
     const target = mr[0].circuit.target_loss;
     const plots = {
       lossSize: under('../', await plot(`method-${m}-loss-size.svg`, `Task loss against circuit size for ${m}`, lossPoints.length ? lossSizeSpec(lossPoints, target, 'task · model', `Loss vs size: ${m}`) : null)),
@@ -438,6 +588,7 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
         card: {
           id: m,
           kind: card?.kind ?? first.kind,
+          baseline: mr.some((r) => r.method.baseline === true),
           description: card?.description ?? mr.find((r) => r.method.description)?.method.description ?? '',
           paper: paperUrl ? { href: safeHref(paperUrl), text: paperUrl } : null,
           code: codeUrl ? { href: safeHref(codeUrl), text: codeUrl } : null,
@@ -445,12 +596,14 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
           options: uniq(mr.map((r) => JSON.stringify(r.method.options, null, 2))),
           ablations: sortedUniq(mr.map((r) => `${r.circuit.ablation}${r.circuit.frozen_norms ? ' + frozen norms' : ''}`)).join(', '),
           compute: `${fmtDuration(mr.reduce((a, r) => a + r.provenance.wall_time_s, 0))} over ${mr.length} runs (${sortedUniq(mr.map((r) => r.provenance.backend)).join(', ')})`,
+          flagged: flaggedText(mr.filter((r) => r.flagged).length),
           submitted: submitted.has(m),
         },
-        checkTitles: SCORED_CHECKS.map((c) => CHECK_TITLES[c]),
+        columns,
+        checksDoc: CHECKS_DOC,
         rows,
         byTask,
-        raw,
+        raw: rawTables(mr, ordered(own.columns, order), models, tasks),
         runs: mine.map((l) => runLink(l, '../')),
         plots,
       }),
@@ -461,8 +614,10 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
   // Task pages
   for (const t of tasks) {
     const tr = runs.filter((r) => r.task === t);
-    const rows = aggregate(tr).rows.filter((r) => r.model !== null);
-    const lossPoints = tr.flatMap((r) => (r.checks.size?.points ?? []).map((p) => ({ series: r.method.id, run: r.run_id, size: p.size, loss: p.loss })));
+    const own = aggregate(tr);
+    const columns = scoreColumns(own.columns, order);
+    const rows = own.rows.filter((r) => r.model !== null);
+    const lossPoints = tr.flatMap((r) => lossPointsOf(r, r.method.id));
     const tp = paretoPoints(rows);
     const plots = {
       lossSize: under('../', await plot(`task-${t}-loss-size.svg`, `Task loss against circuit size on ${t}`, lossPoints.length ? lossSizeSpec(lossPoints, tr[0].circuit.target_loss, 'method', `Loss vs size: ${t}`) : null)),
@@ -473,8 +628,8 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
       render('task', {
         ...page(`Task ${t}`, '../', tr),
         task: t,
-        checkTitles: SCORED_CHECKS.map((c) => CHECK_TITLES[c]),
-        rows: rows.map((r) => lbRowView(r, '../', submitted)),
+        columns,
+        rows: rows.map((r) => lbRowView(r, columns, '../', submitted)),
         runs: all.filter((l) => l.run.task === t).map((l) => runLink(l, '../')),
         plots,
       }),
@@ -486,7 +641,9 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
   for (const m of models) {
     const mr = runs.filter((r) => r.model.id === m);
     const info = mr[0].model;
-    const rows = aggregate(mr).rows.filter((r) => r.model !== null);
+    const own = aggregate(mr);
+    const columns = scoreColumns(own.columns, order);
+    const rows = own.rows.filter((r) => r.model !== null);
     const mp = paretoPoints(rows);
     write(
       `models/${m}.html`,
@@ -498,8 +655,8 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
           arch: `${info.n_layers} layers, ${info.n_heads} heads × ${info.d_head}, d_model ${info.site_widths.attn_in}, MLP ${info.site_widths.mlp_neuron}`,
           total: mr[0].circuit.total_nodes,
         },
-        checkTitles: SCORED_CHECKS.map((c) => CHECK_TITLES[c]),
-        rows: rows.map((r) => lbRowView(r, '../', submitted)),
+        columns,
+        rows: rows.map((r) => lbRowView(r, columns, '../', submitted)),
         runs: all.filter((l) => l.run.model.id === m).map((l) => runLink(l, '../')),
         plots: { pareto: under('../', await plot(`model-${m}-pareto.svg`, `Size against faithfulness on ${m}`, mp.length ? paretoSpec(mp, `Size vs faithfulness: ${m}`) : null)) },
       }),
@@ -511,6 +668,7 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
   for (const l of all) {
     const r = l.run;
     const layout: CircuitLayout = layoutCircuit(r.circuit.nodes, r.model, r.viewer?.edges ?? []);
+    const ver = r.circuit.verification;
     write(
       `runs/${r.run_id}.html`,
       render('run', {
@@ -518,14 +676,21 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
         run: {
           id: r.run_id,
           method: r.method.id,
+          baseline: r.method.baseline === true,
           model: r.model.id,
           task: r.task,
           seed: r.seed,
           size: r.circuit.size,
           total: r.circuit.total_nodes,
+          share: pct(r.circuit.size / r.circuit.total_nodes, 2),
           ablation: `${r.circuit.ablation}${r.circuit.frozen_norms ? ' + frozen norms' : ''}`,
           loss: fmt(r.circuit.loss),
           target: fmt(r.circuit.target_loss),
+          validation: fmt(r.circuit.validation_loss),
+          verification: `loss ${fmt(ver.loss)} on ${ver.prompts} held-out test prompts: ${ver.passed ? 'passed' : `failed (above the target ${fmt(r.circuit.target_loss)})`}`,
+          lambda: r.circuit.lambda === null ? '' : fmt(r.circuit.lambda, 6),
+          notMonotone: r.circuit.monotone === false,
+          flagged: r.flagged,
           overall: fmt(runOverall(r)),
           file: l.file,
           submitted: l.source === 'submission',
@@ -533,6 +698,7 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
         },
         links: { method: `../methods/${r.method.id}.html`, model: `../models/${r.model.id}.html`, task: `../tasks/${r.task}.html` },
         checks: runChecksView(r),
+        checksDoc: CHECKS_DOC,
         layout,
         hasViewer: r.viewer !== null,
         data: viewerPayload(r),
@@ -547,19 +713,21 @@ async function renderAll(loaded: LoadedResults, dir: string): Promise<number> {
   return count;
 }
 
-/** The row of GET /api/runs and data/runs.json. */
+/** The row of GET /api/runs and data/runs.json: per check its role, raw score and value. */
 export function runSummary(l: LoadedRun) {
   const r = l.run;
   return {
     run_id: r.run_id,
     method: r.method.id,
+    baseline: r.method.baseline === true,
     model: r.model.id,
     task: r.task,
     seed: r.seed,
     size: r.circuit.size,
     total_nodes: r.circuit.total_nodes,
+    flagged: r.flagged,
     overall: runOverall(r),
-    scores: Object.fromEntries(SCORED_CHECKS.map((c) => [c, r.checks[c]?.score ?? null])),
+    checks: Object.fromEntries(Object.entries(r.checks).map(([id, c]) => [id, { role: c.role, score: c.score, value: c.value }])),
     source: l.source,
     date: r.provenance.date,
   };

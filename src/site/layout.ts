@@ -3,7 +3,7 @@
 // where it sits in the computation. Within a column nodes are ordered by index, which keeps the
 // nodes of one attention head together (head = ⌊index / d_head⌋). Computed at build time so the
 // graph is plain SVG in the page and works without JavaScript.
-import { SITES, parseNodeId, type ModelInfo, type Site } from '../benchmarks/results-schema.ts';
+import { SITES, parseNodeId, type ModelInfo, type Site } from '../results/schema.ts';
 
 export interface LayoutNode {
   id: string;

@@ -4,7 +4,7 @@
 // consistent run is reported in one line naming the file, and skipped.
 import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { MethodCardSchema, formatZodIssue, type MethodCard, type RunResult } from '../benchmarks/results-schema.ts';
+import { MethodCardSchema, formatZodIssue, type MethodCard, type RunResult } from '../results/schema.ts';
 import { verifyRun } from './submit.ts';
 
 export interface LoadedRun {

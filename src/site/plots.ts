@@ -28,14 +28,14 @@ export interface ParetoPoint {
   model: string;
   /** n* / total nodes (mean over seeds). */
   fraction: number;
-  /** Overall faithfulness (mean over seeds) and its interval. */
+  /** Overall faithfulness (mean over seeds) and its interval; lo/hi are null with too few seeds for one. */
   overall: number;
-  lo: number;
-  hi: number;
+  lo: number | null;
+  hi: number | null;
 }
 
-/** Size vs faithfulness: each (method, model) one point, with its 95% interval as a vertical rule.
- *  Up and to the left is better; a small circuit is not better by itself. */
+/** Size vs faithfulness: each (method, model) one point, with its 95% interval as a vertical rule
+ *  where one is claimed. Up and to the left is better; a small circuit is not better by itself. */
 export function paretoSpec(points: ParetoPoint[], title: string): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -48,11 +48,15 @@ export function paretoSpec(points: ParetoPoint[], title: string): TopLevelSpec {
       color: { field: 'method', type: 'nominal', title: 'method' },
     },
     layer: [
-      { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
+      {
+        transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }],
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
       {
         mark: { type: 'point', filled: true, size: 90 },
         encoding: {
-          y: { field: 'overall', type: 'quantitative', title: 'overall faithfulness (checks 2–5)', scale: { domain: [0, 1] } },
+          y: { field: 'overall', type: 'quantitative', title: 'overall (mean of lifted checks × control)', scale: { domain: [0, 1] } },
           shape: { field: 'model', type: 'nominal', title: 'model' },
         },
       },

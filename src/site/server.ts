@@ -11,8 +11,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import rateLimit from '@fastify/rate-limit';
-import { aggregate } from '../benchmarks/aggregate.ts';
-import { RunIdSchema, type Leaderboard, type SubmissionBundle } from '../benchmarks/results-schema.ts';
+import { aggregate } from '../results/aggregate.ts';
+import { RunIdSchema, type Leaderboard, type SubmissionBundle } from '../results/schema.ts';
 import { buildSite, runSummary } from './build.ts';
 import { CARD_FILE, SUBMISSIONS_DIR, loadResults, type LoadedResults } from './load.ts';
 import { verifyBundle } from './submit.ts';
@@ -134,7 +134,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
 
   const rl = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   app.post('/api/submissions', { bodyLimit, config: { rateLimit: { max: rl.max, timeWindow: rl.timeWindow } } }, async (req, reply) => {
-    const verdict = verifyBundle(req.body);
+    // a submitted check must declare the role the stored results give it (checks are data)
+    const verdict = verifyBundle(req.body, { columns: state.board.columns });
     if (!verdict.ok) {
       const status = verdict.kind === 'schema' ? 400 : 422;
       return reply.code(status).send(apiError(verdict.kind === 'schema' ? 'invalid' : 'inconsistent', verdict.error, { path: verdict.path }));

@@ -1,27 +1,27 @@
-// Offline verifier for run results and submission bundles. The schema says a value has the right
-// shape; this module says its figures agree with each other: sizes match node lists, node ids
-// exist in the model, each score equals its formula applied to the raw figures stored beside it,
-// run ids are the hash of the inputs, and a bundled leaderboard equals the recomputed one.
-// Every failure is reported as one line `path: what is wrong`.
+// Offline verifier for run results (schema v2) and submission bundles. The schema says a value has
+// the right shape; this module says its figures agree with each other: sizes match node lists,
+// node ids exist in the model, the flag follows the circuit's verification, every check's value is
+// its role's formula (lift over the size-matched random draws, or the control's score), the
+// overall is runOverall(run), the raw scores of the checks it knows equal their formulas of the
+// figures stored beside them, run ids are the hash of the inputs, and a bundled leaderboard equals
+// the recomputed one. Every failure is reported as one line `path: what is wrong`.
 import { readFileSync } from 'node:fs';
-import { aggregate } from '../benchmarks/aggregate.ts';
+import { aggregate } from '../results/aggregate.ts';
 import {
-  NONSENSE_BUDGET_FACTOR,
   RunResultSchema,
   SubmissionBundleSchema,
-  adversaryScore,
   computeRunId,
   formatZodIssue,
   mibAreas,
-  nonsenseScore,
   paretoFront,
   parseNodeId,
-  rolesSummary,
-  sameGenderScore,
   totalNodesOf,
+  type CheckColumn,
+  type CheckResult,
   type RunResult,
   type SubmissionBundle,
-} from '../benchmarks/results-schema.ts';
+} from '../results/schema.ts';
+import { adversaryScore, checkValue, nonsenseResistance, rolesScore, runOverall, sameGenderScore } from '../results/scoring.ts';
 
 /** A failure names where (path) and what (message); `error` is the one-line `path: message`.
  *  kind says which layer rejected it: the file could not be read, the schema, or consistency. */
@@ -103,51 +103,31 @@ function checkRunOrThrow(run: RunResult): void {
     expect(head < model.n_heads, `${path}.head: ${head} but the model has ${model.n_heads} heads`);
   };
 
-  if (checks.size) {
-    const s = checks.size;
-    expect(s.n_star <= total, `checks.size.n_star: ${s.n_star} exceeds total_nodes = ${total}`);
-    expectClose('checks.size.fraction', s.fraction, s.n_star / total, 'n_star / total_nodes');
-    const front = paretoFront(s.points);
-    expect(s.pareto.length === front.length, `checks.size.pareto: ${s.pareto.length} points but the Pareto front of points has ${front.length}`);
-    s.pareto.forEach((p, i) => {
-      expect(p.size === front[i].size && close(p.loss, front[i].loss), `checks.size.pareto[${i}]: (${p.size}, ${show(p.loss)}) does not equal the Pareto front's (${front[i].size}, ${show(front[i].loss)})`);
-    });
+  // The circuit's verification on held-out prompts decides whether the run is flagged; a flagged
+  // run is shown but carries no check results and no overall.
+  const ver = circuit.verification;
+  expect(ver.passed === ver.loss <= circuit.target_loss, `circuit.verification.passed: ${ver.passed} but loss ${show(ver.loss)} ${ver.loss <= circuit.target_loss ? '≤' : '>'} target_loss ${show(circuit.target_loss)}`);
+  expect(run.flagged === !ver.passed, `flagged: ${run.flagged} but circuit.verification.passed = ${ver.passed}`);
+  expect(!run.flagged || Object.keys(checks).length === 0, 'flagged: a flagged run carries no check results');
+
+  // Every check's value is its role's formula of its stored score and random draws, and the
+  // overall is THE scoring function of those (src/results/scoring.ts).
+  for (const [id, c] of Object.entries(checks)) {
+    if (c.random) {
+      expect(c.random.draws === c.random.scores.length, `checks.${id}.random.draws: ${c.random.draws} does not equal scores.length = ${c.random.scores.length}`);
+      const m = c.random.scores.length ? c.random.scores.reduce((a, b) => a + b, 0) / c.random.scores.length : 0;
+      expectClose(`checks.${id}.random.mean`, c.random.mean, m, 'the mean of random.scores');
+    }
+    const want = checkValue(c.role, c.score, c.random ? c.random.mean : null);
+    if (want === null || c.value === null) expect(want === c.value, `checks.${id}.value: ${c.value} but its role's formula gives ${want}`);
+    else expectClose(`checks.${id}.value`, c.value, want, c.role === 'lifted' ? 'lift(score, random.mean)' : 'score');
+    // figures the verifier knows how to read: raw scores equal their formulas, nodes and heads exist
+    if (Object.hasOwn(FIGURES, id)) FIGURES[id](c, `checks.${id}`, { total, inCircuit, checkHead, circuitSize: circuit.size });
   }
-  if (checks.nonsense) {
-    const c = checks.nonsense;
-    // The budget cannot exceed the whole model: B = min(total_nodes, 3 · n*(pronoun)).
-    const budget = Math.min(total, NONSENSE_BUDGET_FACTOR * c.reference_n_star);
-    expect(c.budget === budget, `checks.nonsense.budget: ${c.budget} does not equal min(total_nodes, ${NONSENSE_BUDGET_FACTOR} · reference_n_star) = ${budget}`);
-    expect(c.circuit_size <= c.budget, `checks.nonsense.circuit_size: ${c.circuit_size} exceeds the budget ${c.budget}`);
-    expectClose('checks.nonsense.score', c.score, nonsenseScore(c.L_circ, c.L_model), 'clamp(L_circ / L_model, 0, 1)');
-  }
-  if (checks.same_gender) {
-    const c = checks.same_gender;
-    expect(c.bad_circuit === c.P_circ < 0.5, `checks.same_gender.bad_circuit: ${c.bad_circuit} but P_circ = ${show(c.P_circ)}`);
-    expectClose('checks.same_gender.score', c.score, sameGenderScore(c.P_circ, c.P_model), 'clamp((P_circ − 0.5) / (P_model − 0.5), 0, 1)');
-  }
-  if (checks.roles) {
-    const c = checks.roles;
-    c.per_node.forEach((p, i) => inCircuit(`checks.roles.per_node[${i}].node`, p.node));
-    const want = rolesSummary(c.per_node);
-    if (want.mean_r === null || c.mean_r === null) {
-      expect(want.mean_r === c.mean_r, `checks.roles.mean_r: ${c.mean_r} but the mean of the defined per-node r is ${want.mean_r}`);
-    } else expectClose('checks.roles.mean_r', c.mean_r, want.mean_r, 'mean of per-node r');
-    expectClose('checks.roles.flipped_share', c.flipped_share, want.flipped_share, 'share of per-node r < 0');
-    expectClose('checks.roles.score', c.score, want.score, 'mean of clamp(r, 0, 1)');
-    c.attention_js.forEach((a, i) => checkHead(`checks.roles.attention_js[${i}]`, a.layer, a.head));
-  }
-  if (checks.adversary) {
-    const c = checks.adversary;
-    expectClose('checks.adversary.score', c.score, adversaryScore(c.worst_acc, c.acc_model), 'clamp(worst_acc / acc_model, 0, 1)');
-  }
-  if (checks.mib) {
-    const c = checks.mib;
-    c.curve.forEach((p, i) => expect(p.k <= total, `checks.mib.curve[${i}].k: ${p.k} exceeds total_nodes = ${total}`));
-    const areas = mibAreas(c.curve, total);
-    expectClose('checks.mib.cpr', c.cpr, areas.cpr, 'the area under f');
-    expectClose('checks.mib.cmd', c.cmd, areas.cmd, 'the area of |1 − f|');
-  }
+  const overall = runOverall(run);
+  if (overall === null || run.overall === null) expect(overall === run.overall, `overall: ${run.overall} but runOverall(run) gives ${overall}`);
+  else expectClose('overall', run.overall, overall, 'runOverall(run)');
+
   if (viewer) {
     const n = viewer.prompts.length;
     if (viewer.tokens) expect(viewer.tokens.length === n, `viewer.tokens: ${viewer.tokens.length} rows for ${n} prompts`);
@@ -173,6 +153,116 @@ function checkRunOrThrow(run: RunResult): void {
     });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Figures. A check's figures are free-form JSON (the results format knows only their shape), so
+// they are read defensively: a figure that is absent or not a number is not checked. For the
+// checks below, whose raw score is an exact function of figures stored beside it, the score must
+// equal that function; figures naming nodes or heads must name circuit nodes and existing heads.
+// A check the verifier does not know is held to its value and the overall only (above).
+
+interface FigureContext {
+  total: number;
+  circuitSize: number;
+  inCircuit: (path: string, id: string) => void;
+  checkHead: (path: string, layer: number, head: number) => void;
+}
+
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+const objects = (x: unknown): Array<Record<string, unknown>> => (Array.isArray(x) ? x.filter(isObj) : []);
+
+/** score (nullable) against a formula's result (nullable). */
+function expectScore(path: string, score: number | null, want: number | null, formula: string): void {
+  if (want === null || score === null) expect(want === score, `${path}.score: ${score} but ${formula} = ${want}`);
+  else expectClose(`${path}.score`, score, want, formula);
+}
+
+/** Entries `{node}` of a figure list must be circuit nodes. */
+function nodesInCircuit(path: string, list: unknown, ctx: FigureContext): void {
+  objects(list).forEach((e, i) => {
+    if (typeof e.node === 'string') ctx.inCircuit(`${path}[${i}].node`, e.node);
+  });
+}
+
+const FIGURES: Record<string, (c: CheckResult, path: string, ctx: FigureContext) => void> = {
+  size(c, path, ctx) {
+    const f = c.figures;
+    if (isNum(f.n_star)) {
+      expect(f.n_star === ctx.circuitSize, `${path}.figures.n_star: ${f.n_star} does not equal circuit.size = ${ctx.circuitSize}`);
+      if (isNum(f.fraction)) expectClose(`${path}.figures.fraction`, f.fraction, f.n_star / ctx.total, 'n_star / total_nodes');
+    }
+    if (isNum(f.total_nodes)) expect(f.total_nodes === ctx.total, `${path}.figures.total_nodes: ${f.total_nodes} does not equal circuit.total_nodes = ${ctx.total}`);
+    const points = objects(f.points).filter((p) => isNum(p.size) && isNum(p.loss)) as Array<{ size: number; loss: number }>;
+    if (Array.isArray(f.points) && Array.isArray(f.pareto) && points.length === f.points.length) {
+      const front = paretoFront(points);
+      const pareto = objects(f.pareto);
+      expect(pareto.length === front.length, `${path}.figures.pareto: ${pareto.length} points but the Pareto front of points has ${front.length}`);
+      pareto.forEach((p, i) => {
+        const ok = p.size === front[i].size && isNum(p.loss) && close(p.loss, front[i].loss);
+        expect(ok, `${path}.figures.pareto[${i}]: (${String(p.size)}, ${String(p.loss)}) does not equal the Pareto front's (${front[i].size}, ${show(front[i].loss)})`);
+      });
+    }
+  },
+  nonsense(c, path, ctx) {
+    const f = c.figures;
+    if (isNum(f.L_circ) && isNum(f.L_rand) && isNum(f.target)) {
+      expectScore(path, c.score, nonsenseResistance(f.L_circ, f.L_rand, f.target), 'clamp((L_circ − target)/(L_rand − target), 0, 1)');
+    }
+    if (typeof f.degenerate === 'boolean') expect(f.degenerate === (c.score === null), `${path}.figures.degenerate: ${f.degenerate} but score is ${c.score}`);
+    if (isNum(f.budget)) {
+      expect(f.budget <= ctx.total, `${path}.figures.budget: ${f.budget} exceeds total_nodes = ${ctx.total}`);
+      if (isNum(f.circuit_size)) expect(f.circuit_size <= f.budget, `${path}.figures.circuit_size: ${f.circuit_size} exceeds the budget ${f.budget}`);
+    }
+  },
+  'same-gender'(c, path) {
+    const f = c.figures;
+    if (!isNum(f.P_circ) || !isNum(f.P_model)) return;
+    expectScore(path, c.score, sameGenderScore(f.P_circ, f.P_model), 'clamp((P_circ − 0.5)/(P_model − 0.5), 0, 1)');
+    if (typeof f.bad_circuit === 'boolean') expect(f.bad_circuit === f.P_circ < 0.5, `${path}.figures.bad_circuit: ${f.bad_circuit} but P_circ = ${show(f.P_circ)}`);
+    const P_random = Array.isArray(f.P_random) ? f.P_random : null;
+    if (c.random && P_random && P_random.length === c.random.scores.length && P_random.every(isNum)) {
+      c.random.scores.forEach((s, i) => expectClose(`${path}.random.scores[${i}]`, s, sameGenderScore(P_random[i] as number, f.P_model as number), 'the same formula of P_random'));
+    }
+  },
+  roles(c, path, ctx) {
+    const f = c.figures;
+    nodesInCircuit(`${path}.figures.per_node`, f.per_node, ctx);
+    const heads = objects(f.attention_js);
+    heads.forEach((h, i) => {
+      if (isNum(h.layer) && isNum(h.head)) ctx.checkHead(`${path}.figures.attention_js[${i}]`, h.layer, h.head);
+    });
+    // with every judged node stored, the score and its summaries follow from the per-node r
+    const perNode = objects(f.per_node);
+    const rs = perNode.map((p) => p.r);
+    const js = heads.map((h) => h.js);
+    if (!Array.isArray(f.per_node) || perNode.length !== f.judged_nodes || !rs.every((r) => r === null || isNum(r)) || !js.every(isNum)) return;
+    const defined = rs.filter(isNum);
+    if (f.mean_r === null || isNum(f.mean_r)) {
+      const want = defined.length ? defined.reduce((a, b) => a + b, 0) / defined.length : null;
+      if (want === null || f.mean_r === null) expect(want === f.mean_r, `${path}.figures.mean_r: ${f.mean_r} but the mean of the defined per-node r is ${want}`);
+      else expectClose(`${path}.figures.mean_r`, f.mean_r, want, 'the mean of the defined per-node r');
+    }
+    if (isNum(f.flipped_share)) expectClose(`${path}.figures.flipped_share`, f.flipped_share, defined.length ? defined.filter((r) => r < 0).length / defined.length : 0, 'the share of per-node r < 0');
+    expectScore(path, c.score, rolesScore(rs as Array<number | null>, js as number[]), 'rolesScore(per_node r, attention_js)');
+  },
+  adversary(c, path) {
+    const f = c.figures;
+    if (isNum(f.worst_acc) && isNum(f.acc_model)) expectScore(path, c.score, adversaryScore(f.worst_acc, f.acc_model), 'clamp((worst_acc − 0.5)/(acc_model − 0.5), 0, 1)');
+  },
+  minimality(c, path, ctx) {
+    nodesInCircuit(`${path}.figures.rises`, c.figures.rises, ctx);
+  },
+  mib(c, path, ctx) {
+    const f = c.figures;
+    const curve = objects(f.curve).filter((p) => isNum(p.k) && isNum(p.f)) as Array<{ k: number; f: number }>;
+    if (!Array.isArray(f.curve) || curve.length !== f.curve.length) return;
+    curve.forEach((p, i) => expect(p.k <= ctx.total, `${path}.figures.curve[${i}].k: ${p.k} exceeds total_nodes = ${ctx.total}`));
+    const areas = mibAreas(curve, ctx.total);
+    if (isNum(f.cpr)) expectClose(`${path}.figures.cpr`, f.cpr, areas.cpr, 'the area under f');
+    if (isNum(f.cmd)) expectClose(`${path}.figures.cmd`, f.cmd, areas.cmd, 'the area of |1 − f|');
+  },
+};
 
 /** Schema + consistency for one run. */
 export function verifyRun(value: unknown): Verdict<RunResult> {
@@ -205,12 +295,21 @@ function firstDifference(a: unknown, b: unknown, path: string): string | null {
   return a === b ? null : `${path}: ${JSON.stringify(a)} does not equal the recomputed ${JSON.stringify(b)}`;
 }
 
+/** What a bundle is compared with beyond itself: the server passes the checks its stored results declare. */
+export interface BundleReference {
+  /** A submitted check id that the stored results know must declare the same role (a run may not
+   *  turn a check that counts into a report, or a control into a lifted check). */
+  columns?: readonly CheckColumn[];
+}
+
 /** Schema, per-run consistency, bundle coherence and the bundled aggregate. */
-export function verifyBundle(value: unknown): Verdict<SubmissionBundle> {
+export function verifyBundle(value: unknown, reference: BundleReference = {}): Verdict<SubmissionBundle> {
   const parsed = SubmissionBundleSchema.safeParse(value);
   if (!parsed.success) return schemaFailure(parsed.error);
   const bundle = parsed.data;
   const seen = new Map<string, number>();
+  const declared = new Map<string, { role: CheckColumn['role']; title: string; at: number }>();
+  const stored = new Map((reference.columns ?? []).map((c) => [c.id, c]));
   for (const [i, run] of bundle.results.entries()) {
     if (run.method.id !== bundle.method.id) {
       return failure('consistency', `results[${i}].method.id`, `"${run.method.id}" does not match the bundle's method.id "${bundle.method.id}"`);
@@ -223,6 +322,16 @@ export function verifyBundle(value: unknown): Verdict<SubmissionBundle> {
     seen.set(run.run_id, i);
     const problem = checkRun(run);
     if (problem) return consistencyFailure(problem, `results[${i}].`);
+    // checks are data: every run of the bundle must declare a check id with one title and role,
+    // and the role the stored results give it
+    for (const [id, c] of Object.entries(run.checks)) {
+      const first = declared.get(id);
+      if (first && first.role !== c.role) return failure('consistency', `results[${i}].checks.${id}.role`, `"${c.role}" but results[${first.at}] declares "${first.role}"`);
+      if (first && first.title !== c.title) return failure('consistency', `results[${i}].checks.${id}.title`, `${JSON.stringify(c.title)} but results[${first.at}] declares ${JSON.stringify(first.title)}`);
+      if (!first) declared.set(id, { role: c.role, title: c.title, at: i });
+      const known = stored.get(id);
+      if (known && known.role !== c.role) return failure('consistency', `results[${i}].checks.${id}.role`, `"${c.role}" but the stored results declare "${known.role}"`);
+    }
   }
   if (bundle.aggregate) {
     const { resamples, level, seed } = bundle.aggregate.bootstrap;

@@ -14,7 +14,10 @@ import { prune } from '../methods/prune.ts';
 import { CircuitFile } from '../methods/circuit.ts';
 import type { Method } from '../methods/types.ts';
 import { AblationRunner } from '../model/ablation.ts';
-import { taskPrompts, getTask } from '../tasks/prompts.ts';
+import { taskPrompts } from '../tasks/prompts.ts';
+import { loadTask } from '../tasks/load.ts';
+import type { Task } from '../tasks/define.ts';
+import { pluginSource } from '../plugins/load.ts';
 import { decode } from '../corpus/index.ts';
 import { PACKAGE_VERSION, gitCommit } from '../util/provenance.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
@@ -53,15 +56,31 @@ export function suiteOptions(method: Method, settings: SuiteSettings): Record<st
   return parseOptions(method, base);
 }
 
-export function runIdFor(spec: RunSpec, method: Method, model: LoadedModel): string {
+/** Content hashes of plugin code (method, task): an edited plugin is a new input, never a cached run. */
+function pluginSources(method: Method, task: Task): Record<string, string> {
+  const out: Record<string, string> = {};
+  const m = pluginSource(method)?.sourceHash;
+  const t = pluginSource(task)?.sourceHash;
+  if (m) out.method_source = m;
+  if (t) out.task_source = t;
+  return out;
+}
+
+/** The settings a run records (and its id hashes): the preset's, plus plugin code hashes when any. */
+export function runSettings(spec: RunSpec, method: Method, task: Task): Record<string, unknown> {
+  const sources = pluginSources(method, task);
+  return { ...(spec.settings as unknown as Record<string, unknown>), ...(Object.keys(sources).length ? { plugin_sources: sources } : {}) };
+}
+
+export function runIdFor(spec: RunSpec, method: Method, model: LoadedModel, task: Task): string {
   return computeRunId({
     schema_version: SCHEMA_VERSION,
     scoring_version: SCORING_VERSION,
     method: { id: method.id, options: suiteOptions(method, spec.settings) },
     model: { id: model.id, hash: model.hash },
-    task: spec.task,
+    task: task.id,
     seed: spec.seed,
-    settings: spec.settings as unknown as Record<string, unknown>,
+    settings: runSettings(spec, method, task),
   });
 }
 
@@ -72,17 +91,18 @@ export function cachedModel(id: string): LoadedModel {
   return m;
 }
 
-const BUILTIN = /^[a-z][a-z0-9-]*$/;
-
 /**
- * A circuit, learned once: built-in methods' circuits are cached on disk by a hash of
- * everything that determines them (so the pronoun and IOI runs share the blind nonsense
- * circuit, and a killed suite loses no learning); plugin circuits are recomputed.
+ * A circuit, learned once: cached on disk by a hash of everything that determines it,
+ * plugin code included (so the pronoun and IOI runs share the blind nonsense circuit, and
+ * a killed suite loses no learning).
  */
-async function cachedPrune(methodRef: string, method: Method, options: Record<string, unknown>, model: LoadedModel, taskId: string, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
-  const key = createHash('sha256').update(canonicalJson({ v: 2, method: method.id, options, model: model.hash, task: taskId, seed })).digest('hex').slice(0, 24);
+async function cachedPrune(method: Method, options: Record<string, unknown>, model: LoadedModel, task: Task, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
+  const taskId = task.id;
+  const sources = pluginSources(method, task);
+  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}) };
+  const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
   const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
-  const cacheable = BUILTIN.test(methodRef);
+  const cacheable = true;
   if (cacheable && existsSync(file)) {
     try {
       const parsed = CircuitFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
@@ -106,13 +126,14 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const t0 = Date.now();
   const method = await loadMethod(spec.method);
   const model = cachedModel(spec.model);
-  const task = getTask(spec.task);
+  // a task plugin is loaded again in this (worker) thread: each thread has its own registry
+  const task = await loadTask(spec.task);
   const options = suiteOptions(method, spec.settings);
   const s = spec.settings;
   const say = (m: string) => onProgress?.(`${method.id}/${model.id}/${task.id}/s${spec.seed}: ${m}`);
 
   say('learning circuit');
-  const circuit = await cachedPrune(spec.method, method, options, model, task.id, spec.seed, say);
+  const circuit = await cachedPrune(method, options, model, task, spec.seed, say);
   const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
   const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
   const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
@@ -131,7 +152,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
       randomKeeps: randomKeeps(cut.total, cut.size, s.randomDraws, spec.seed),
       test,
       prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts }),
-      blind: (taskId) => cachedPrune(spec.method, method, options, model, taskId, spec.seed, say),
+      blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, say),
       say,
     };
     for (const check of await loadChecks()) {
@@ -161,7 +182,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const result = {
     schema_version: SCHEMA_VERSION,
     scoring_version: SCORING_VERSION,
-    run_id: runIdFor(spec, method, model),
+    run_id: runIdFor(spec, method, model, task),
     method: {
       id: method.id,
       kind: method.kind === 'mask-learner' ? ('ablation-scheme' as const) : ('discover' as const),
@@ -173,7 +194,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
     model: modelInfo(model),
     task: task.id,
     seed: spec.seed,
-    settings: JSON.parse(JSON.stringify(s)) as Record<string, never>,
+    settings: JSON.parse(JSON.stringify(runSettings(spec, method, task))) as Record<string, never>,
     circuit: {
       nodes: circuit.nodes,
       size: circuit.size,

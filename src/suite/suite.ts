@@ -9,7 +9,8 @@ import { Piscina } from 'piscina';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { UserError } from '../util/errors.ts';
 import { loadMethod } from '../methods/registry.ts';
-import { getTask } from '../tasks/prompts.ts';
+import { loadTask } from '../tasks/load.ts';
+import type { Task } from '../tasks/define.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
 import { RunResultSchema, formatZodIssue, type RunResult } from '../results/schema.ts';
 import { runOne, runIdFor, cachedModel, type RunSpec } from './run.ts';
@@ -36,8 +37,8 @@ export function parseShard(text: string): Shard {
   return { index, count };
 }
 
-export function resultFile(outDir: string, spec: RunSpec, methodId: string, modelId: string, runId: string): string {
-  return join(outDir, methodId, modelId, `${spec.task}-s${spec.seed}-${runId}.json`);
+export function resultFile(outDir: string, spec: RunSpec, methodId: string, modelId: string, taskId: string, runId: string): string {
+  return join(outDir, methodId, modelId, `${taskId}-s${spec.seed}-${runId}.json`);
 }
 
 /** Every run of the grid, in a fixed order, with its run id and file; validates every name first. */
@@ -46,7 +47,8 @@ export async function planSuite(
   settings: SuiteSettings,
   outDir: string,
 ): Promise<PlannedRun[]> {
-  for (const t of grid.tasks) getTask(t);
+  // task ids or task plugin files; the spec keeps the reference so a worker can load it again
+  const tasks: Task[] = await Promise.all(grid.tasks.map((t) => loadTask(t)));
   for (const m of grid.models) {
     if (!ZOO_IDS.includes(m) && !m.endsWith('.safetensors')) throw new UserError(`unknown model "${m}": expected one of ${ZOO_IDS.join(', ')}`);
   }
@@ -55,11 +57,11 @@ export async function planSuite(
   for (const model of grid.models) {
     const loaded = cachedModel(model);
     for (const [mi, method] of methods.entries()) {
-      for (const task of grid.tasks) {
+      for (const [ti, task] of tasks.entries()) {
         for (const seed of grid.seeds) {
-          const spec: RunSpec = { method: grid.methods[mi], model, task, seed, settings };
-          const runId = runIdFor(spec, method, loaded);
-          plan.push({ spec, runId, file: resultFile(outDir, spec, method.id, loaded.id, runId) });
+          const spec: RunSpec = { method: grid.methods[mi], model, task: grid.tasks[ti], seed, settings };
+          const runId = runIdFor(spec, method, loaded, task);
+          plan.push({ spec, runId, file: resultFile(outDir, spec, method.id, loaded.id, task.id, runId) });
         }
       }
     }
