@@ -385,6 +385,13 @@ describe('site build', () => {
     await expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatchFileSnapshot('__snapshots__/index.html');
   });
 
+  it('shows each check’s description when the registry passes them (the site imports no suite code)', async () => {
+    const site = join(tmp('described'), 'site');
+    await buildSite({ resultsDir: FIXTURES, outDir: site, checkDescriptions: { roles: 'Pearson r <pruned & unpruned>' } });
+    const html = readFileSync(join(site, 'index.html'), 'utf8');
+    expect(html).toContain('<p class="check-description">Pearson r &lt;pruned &amp; unpruned&gt;</p>');
+  });
+
   it('replaces a previous build but refuses a folder it did not build', async () => {
     await buildSite({ resultsDir: FIXTURES, outDir: out });
     const foreign = tmp('foreign');

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../util/errors.ts';
 import { createServer } from '../site/server.ts';
+import { loadChecks } from '../suite/checks/registry.ts';
 
 export function register(program: Command): void {
   program
@@ -14,7 +15,8 @@ export function register(program: Command): void {
     .action(async (opts: { port: string; host: string; results: string; site: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be an integer 0–65535, not ${opts.port}`);
-      const app = await createServer({ resultsDir: opts.results, siteDir: opts.site, log: (line) => process.stderr.write(`faithbench: ${line}\n`) });
+      const checkDescriptions = Object.fromEntries((await loadChecks()).map((c) => [c.id, c.description]));
+      const app = await createServer({ resultsDir: opts.results, siteDir: opts.site, checkDescriptions, log: (line) => process.stderr.write(`faithbench: ${line}\n`) });
       const url = await app.listen({ port, host: opts.host });
       process.stdout.write(`serving ${opts.site} and results from ${opts.results} at ${url}\n`);
       const stop = () => void app.close().then(() => process.exit(0));

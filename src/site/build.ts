@@ -47,6 +47,8 @@ const ROLES_CHECK = 'roles';
 export interface BuildOptions {
   resultsDir: string;
   outDir: string;
+  /** What each check is, by id (the CLI passes the registered checks' descriptions; the site imports no suite code). */
+  checkDescriptions?: Readonly<Record<string, string>>;
 }
 
 export interface BuildReport {
@@ -412,8 +414,10 @@ function runChecksView(run: RunResult): RunCheckView[] {
 const flaggedText = (n: number): string => (n ? `${n} run${n === 1 ? '' : 's'} failed verification on held-out prompts (kept out of every score)` : '');
 
 /** The check catalogue of the leaderboard page: every check the results declare, with its role. */
+let DESCRIPTIONS: Readonly<Record<string, string>> = {};
+
 function checkList(columns: readonly CheckColumn[]) {
-  return columns.map((c) => ({ id: c.id, title: c.title, role: c.role, roleText: ROLE_TEXT[c.role] }));
+  return columns.map((c) => ({ id: c.id, title: c.title, role: c.role, roleText: ROLE_TEXT[c.role], description: DESCRIPTIONS[c.id] ?? '' }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,6 +478,7 @@ function swapIn(tmp: string, out: string): void {
 
 export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   checkOutDir(opts.outDir, opts.resultsDir);
+  DESCRIPTIONS = opts.checkDescriptions ?? {};
   const loaded = loadResults(opts.resultsDir);
   const out = resolve(opts.outDir);
   const tmp = `${out}.tmp-${randomBytes(4).toString('hex')}`;

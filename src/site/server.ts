@@ -19,6 +19,8 @@ import { verifyBundle } from './submit.ts';
 
 export interface ServerOptions {
   resultsDir: string;
+  /** what each check is, by id (passed through to the site build) */
+  checkDescriptions?: Readonly<Record<string, string>>;
   siteDir: string;
   /** Largest accepted submission body in bytes. */
   bodyLimit?: number;
@@ -74,7 +76,7 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     return loaded;
   };
   const rebuild = async () => {
-    const report = await buildSite({ resultsDir, outDir: siteDir });
+    const report = await buildSite({ resultsDir, outDir: siteDir, checkDescriptions: opts.checkDescriptions });
     for (const p of report.problems) log(p);
   };
   reload();
