@@ -5,7 +5,7 @@
  * A researcher adds a task in a few lines, e.g. "which pronoun follows 'then'":
  *
  * ```ts
- * import { defineTask, expandTemplate } from 'faithbench/src/tasks/index.ts';
+ * import { defineTask, expandTemplate } from 'faithbench';
  * const prompts = (names: string[]) =>
  *   expandTemplate('{name} was happy . then', { name: names }).map(({ words, slots }) => ({
  *     words, target: slots.name === 'Mia' || slots.name === 'Kim' ? 'she' : 'he',
