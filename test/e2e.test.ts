@@ -164,6 +164,7 @@ describe('faithbench prune', () => {
       [['--method', 'test/fixtures/plugins/ghost-nodes.ts'], /node id "L9.q.0", which does not exist/],
       [['--method', 'zero', '--task', 'telepathy'], /unknown task 'telepathy'/],
       [['--method', 'zero', '--seed', '-3'], /--seed must be a non-negative integer/],
+      [['--method', 'zero', '--seed', ''], /--seed must be a non-negative integer/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(['prune', '--model', model, '--task', 'pronoun', '--quiet', ...args])));
     cases.forEach(([args, re], i) => {
@@ -217,6 +218,7 @@ describe('faithbench suite', () => {
       [['--methods', 'zero,nope'], /unknown method "nope"/],
       [['--tasks', 'pronoun,astrology'], /unknown task 'astrology'/],
       [['--workers', '0'], /--workers must be a positive integer/],
+      [['--seeds', ''], /--seeds must be a comma-separated list/],
     ];
     const results = await Promise.all(cases.map(([extra]) => cli([...args, '--out', join(dir, 'never'), ...extra])));
     cases.forEach(([, re], i) => {

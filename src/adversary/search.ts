@@ -18,6 +18,7 @@
 // uses its own stream, so adding restarts never changes the earlier ones).
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
+import { shuffled } from '../util/random.ts';
 
 export interface AdversaryProblem {
   /** M: the number of nodes the adversary controls. */
@@ -118,14 +119,7 @@ function checkOptions(p: AdversaryProblem, o: AdversaryOptions): void {
   if (!(Number.isInteger(o.greedyFlips) && o.greedyFlips >= 0)) throw new Error(`adversary: greedyFlips must be ≥ 0, got ${o.greedyFlips}`);
 }
 
-function shuffled(n: number, rng: () => number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx;
-}
+const shuffledIndices = (n: number, rng: () => number): number[] => shuffled(Array.from({ length: n }, (_, i) => i), rng);
 
 /** Search for the single keep pattern that maximises the exact loss (see the file header). */
 export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): AdversaryResult {
@@ -174,7 +168,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
     let kept = 0;
     while (tried < o.greedyFlips && M > 0) {
       let candidates: number[];
-      if (order === 'random') candidates = shuffled(M, rng);
+      if (order === 'random') candidates = shuffledIndices(M, rng);
       else {
         const g = gradientAt(p, s);
         // first-order gain of flipping i: +g_i for 0→1, −g_i for 1→0; most promising first

@@ -25,7 +25,7 @@ function parseJsonOption(text: string | undefined, flag: string): unknown {
 
 export function parseSeed(s: string): number {
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`--seed must be a non-negative integer, got "${s}"`);
+  if (s.trim() === '' || !Number.isInteger(n) || n < 0) throw new UserError(`--seed must be a non-negative integer, got "${s}"`);
   return n;
 }
 

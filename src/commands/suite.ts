@@ -54,7 +54,7 @@ export function register(program: Command): void {
         methods: list(opts.methods) ?? preset.methods,
         models: list(opts.models) ?? preset.models,
         tasks: list(opts.tasks) ?? preset.tasks,
-        seeds: opts.seeds ? parseSeeds(opts.seeds) : preset.seeds,
+        seeds: opts.seeds !== undefined ? parseSeeds(opts.seeds) : preset.seeds,
       };
       for (const [k, v] of Object.entries(grid)) if (v.length === 0) throw new UserError(`--${k} is empty`);
       const out = resolve(opts.out ?? join('results', opts.preset));

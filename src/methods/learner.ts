@@ -162,11 +162,3 @@ export function learnMask(
   const order = Array.from(tau.keys()).sort((a, b) => tau[b] - tau[a] || history[b] - history[a] || a - b);
   return { tau, ranking: order.map((i) => ids[i]), curve, finalLambda: lambda };
 }
-
-/** Flat 0/1 keep vector with the first `n` ranked nodes kept. */
-export function topNKeep(rankIdx: readonly number[], total: number, n: number): Float32Array {
-  const keep = new Float32Array(total);
-  for (let i = 0; i < n; i++) keep[rankIdx[i]] = 1;
-  return keep;
-}
-

@@ -7,13 +7,13 @@ import seedrandom from 'seedrandom';
 import { allNodeIds, parseNodeId } from '../engine/model.ts';
 import type { LoadedModel } from '../engine/modelio.ts';
 import { currentBackend } from '../engine/backend.ts';
-import { AblationRunner, type AblationSetup } from '../model/ablation.ts';
+import { AblationRunner, prefixKeep, type AblationSetup } from '../model/ablation.ts';
 import { taskPrompts, getTask } from '../tasks/prompts.ts';
 import { evaluateKeep } from '../tasks/evaluate.ts';
 import type { Prompt } from '../tasks/define.ts';
 import { UserError } from '../util/errors.ts';
 import { PACKAGE_VERSION, gitCommit } from '../util/provenance.ts';
-import { learnMask, topNKeep, type LearnerOptions } from './learner.ts';
+import { learnMask, type LearnerOptions } from './learner.ts';
 import { scanPrefix, type ScanResult } from './discretize.ts';
 import { parseOptions } from './registry.ts';
 import { CIRCUIT_SCHEMA_VERSION, type CircuitFile } from './circuit.ts';
@@ -49,7 +49,7 @@ export function discretize(model: LoadedModel, taskId: string, setup: AblationSe
   const runner = new AblationRunner(model, setup);
   const rankIdx = rankIndices(model, ranking);
   const total = allNodeIds(model.cfg).length;
-  return scanPrefix((n) => evaluateKeep(runner, taskId, val, topNKeep(rankIdx, total, n)).loss, rankIdx.length, target);
+  return scanPrefix((n) => evaluateKeep(runner, taskId, val, prefixKeep(rankIdx, total, n)).loss, rankIdx.length, target);
 }
 
 /** Task loss of a node set on prompts with every other node ablated. */

@@ -15,6 +15,13 @@ export interface AblationSetup {
   frozenNorms: boolean;
 }
 
+/** Flat 0/1 keep vector (siteSlots order) with the first n nodes of a ranking (flat indices) kept. */
+export function prefixKeep(rankIdx: readonly number[], total: number, n: number): Float32Array {
+  const k = new Float32Array(total);
+  for (let i = 0; i < n && i < rankIdx.length; i++) k[rankIdx[i]] = 1;
+  return k;
+}
+
 /** Build hooks for a circuit: keep per hook name from a flat 0/1 (or [0,1]) vector. */
 export function keepFromFlat(slots: SiteSlot[], flat: Float32Array): Record<string, tf.Tensor> {
   const keep: Record<string, tf.Tensor> = {};

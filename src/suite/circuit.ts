@@ -4,7 +4,9 @@
 import seedrandom from 'seedrandom';
 import { allNodeIds } from '../engine/model.ts';
 import type { LoadedModel } from '../engine/modelio.ts';
-import { AblationRunner } from '../model/ablation.ts';
+import { AblationRunner, prefixKeep } from '../model/ablation.ts';
+import { shuffled } from '../util/random.ts';
+export { prefixKeep };
 import { evaluateKeep, type PromptEval } from '../tasks/evaluate.ts';
 import type { Prompt } from '../tasks/define.ts';
 
@@ -43,21 +45,9 @@ export class CircuitUnderTest {
   }
 }
 
-export function prefixKeep(rankIdx: readonly number[], total: number, n: number): Float32Array {
-  const k = new Float32Array(total);
-  for (let i = 0; i < n && i < rankIdx.length; i++) k[rankIdx[i]] = 1;
-  return k;
-}
-
 /** A seeded random permutation of 0..total−1. */
 export function randomOrder(total: number, seed: string): number[] {
-  const rng = seedrandom(seed);
-  const idx = Array.from({ length: total }, (_, i) => i);
-  for (let i = total - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx;
+  return shuffled(Array.from({ length: total }, (_, i) => i), seedrandom(seed));
 }
 
 /** R random circuits of `size` nodes (uniform without replacement), seeded by run seed and draw. */

@@ -102,8 +102,7 @@ async function cachedPrune(method: Method, options: Record<string, unknown>, mod
   const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}) };
   const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
   const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
-  const cacheable = true;
-  if (cacheable && existsSync(file)) {
+  if (existsSync(file)) {
     try {
       const parsed = CircuitFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
       if (parsed.success && parsed.data.model.hash === model.hash) return parsed.data;
@@ -118,7 +117,7 @@ async function cachedPrune(method: Method, options: Record<string, unknown>, mod
       if (Date.now() - last > 5000) (last = Date.now()), onProgress?.(`${taskId} ${done}/${total} ${info}`);
     },
   });
-  if (cacheable) writeJsonAtomic(file, circuit);
+  writeJsonAtomic(file, circuit);
   return circuit;
 }
 

@@ -29,6 +29,7 @@ import seedrandom from 'seedrandom';
 import { BOS } from '../corpus/vocab.ts';
 import { tokenId } from '../corpus/tokenizer.ts';
 import { UserError, oneLine } from '../util/errors.ts';
+import { shuffled } from '../util/random.ts';
 
 export const LOSS_KINDS = ['full-ce', 'binary-ce'] as const;
 /** full-ce: cross-entropy over the whole vocabulary; binary-ce: softplus(logit_foil − logit_target). */
@@ -249,14 +250,7 @@ export function getPrompts(taskId: string, split: string, opts: GetPromptsOption
   return out;
 }
 
-function shuffle<T>(xs: readonly T[], rng: () => number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
+const shuffle = shuffled;
 
 /** Prompts as flat row-major arrays, ready to become a [B, T] tensor. */
 export interface PromptBatch {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { allNodeIds } from '../../engine/model.ts';
 import { defineMethod } from '../registry.ts';
+import { shuffled } from '../../util/random.ts';
 
 /**
  * Reference baseline: a seeded random ranking of the nodes, cut at its smallest prefix
@@ -14,11 +15,7 @@ export default defineMethod({
   description: 'Reference baseline: a seeded random ranking of all nodes, cut at the smallest prefix meeting the target loss (zero ablation).',
   options: z.strictObject({ targetLoss: z.number().positive().default(0.15) }),
   discover(model, _task, _budget, _options, ctx) {
-    const ranking = allNodeIds(model.cfg);
-    for (let i = ranking.length - 1; i > 0; i--) {
-      const j = Math.floor(ctx.rng() * (i + 1));
-      [ranking[i], ranking[j]] = [ranking[j], ranking[i]];
-    }
+    const ranking = shuffled(allNodeIds(model.cfg), ctx.rng);
     const cut = ctx.smallestPassingPrefix(ranking, 'zero', false);
     return { nodes: cut.nodes, ranking, ablation: 'zero', frozenNorms: false, nominalLoss: cut.loss };
   },

@@ -49,9 +49,8 @@ export default defineCheck({
     const budget = Math.min(c.total, Math.max(1, NONSENSE_BUDGET_FACTOR * c.size));
     const runner = new AblationRunner(ctx.model, { ablation: nc.ablation, frozenNorms: nc.frozen_norms });
     const prompts = taskPrompts(NONSENSE_TASK, 'test', { seed: ctx.seed, limit: ctx.settings.testPrompts });
-    const index = new Map(c.ids.map((id, i) => [id, i]));
     const lossAlong = (rankIdx: number[]) => lowestPrefixLoss((n) => evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n)).loss, budget, 64);
-    const circ = lossAlong(nc.ranking.map((id) => index.get(id)!));
+    const circ = lossAlong(nc.ranking.map((id) => c.index.get(id)!));
     const rand = Array.from({ length: ctx.settings.randomDraws }, (_, d) => lossAlong(randomOrder(c.total, `nonsense-random:${ctx.seed}:${d}`)));
     const L_rand = rand.reduce((a, r) => a + r.loss, 0) / rand.length;
     const L_model = evaluateKeep(runner, NONSENSE_TASK, prompts, c.all()).loss;

@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { shuffled } from '../../util/random.ts';
 import { minimalityScore, MINIMALITY_THRESHOLD } from '../../results/scoring.ts';
 import { keptIndices, type CircuitUnderTest } from '../circuit.ts';
 import type { Prompt } from '../../tasks/define.ts';
@@ -8,12 +9,7 @@ import { defineCheck } from './registry.ts';
 export function removalRises(c: CircuitUnderTest, taskId: string, prompts: readonly Prompt[], keep: Float32Array, limit: number, seed: string): { rises: number[]; nodes: number[]; base: number } {
   let nodes = keptIndices(keep);
   if (nodes.length > limit) {
-    const rng = seedrandom(seed);
-    for (let i = nodes.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [nodes[i], nodes[j]] = [nodes[j], nodes[i]];
-    }
-    nodes = nodes.slice(0, limit).sort((a, b) => a - b);
+    nodes = shuffled(nodes, seedrandom(seed)).slice(0, limit).sort((a, b) => a - b);
   }
   const base = c.evaluate(taskId, prompts, keep).loss;
   const k = Float32Array.from(keep);
