@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { initBackend } from '../src/engine/backend.ts';
-import { randomPatterns, signPgdStep, worstCasePattern, type AdversaryProblem } from '../src/adversary/index.ts';
+import { randomPatterns, signPgdStep, worstCasePattern, projectTopK, type AdversaryProblem } from '../src/adversary/index.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -193,8 +193,33 @@ describe('worstCasePattern', () => {
     expect(more.trace.slice(0, 3)).toEqual(a.trace);
   });
 
+  it('with a budget K restores at most K nodes, and finds the K most harmful on a linear problem', () => {
+    const M = 32;
+    const w = planted(M, 'planted-budget');
+    const p = logisticProblem([w], [2]);
+    const harmful = w.map((x, i) => [x, i] as const).filter(([x]) => x < 0).sort((a, b) => a[0] - b[0]);
+    for (const K of [1, 3, 5]) {
+      const r = worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: K });
+      const on = Array.from(r.pattern).reduce((a, b) => a + b, 0);
+      expect(on).toBeLessThanOrEqual(K);
+      // the loss is monotone in each harmful node: the optimum is the K most negative weights
+      const best = new Uint8Array(M);
+      for (const [, i] of harmful.slice(0, K)) best[i] = 1;
+      expect(r.loss).toBeCloseTo(p.evaluate(best).loss, 10);
+    }
+    // an unbounded search on the same problem does strictly more harm
+    const free = worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1 });
+    expect(free.loss).toBeGreaterThan(worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: 1 }).loss);
+  });
+
+  it('projectTopK keeps the K largest coordinates', () => {
+    expect(Array.from(projectTopK(Float32Array.from([0.1, 0.9, 0.5, 0.7]), 2))).toEqual([0, Float32Array.from([0.9])[0], 0, Float32Array.from([0.7])[0]]);
+    expect(Array.from(projectTopK(Float32Array.from([0.3, 0.3]), 5))).toEqual(Array.from(Float32Array.from([0.3, 0.3])));
+  });
+
   it('rejects bad options', () => {
     const p = logisticProblem([[1, -1]], [0]);
+    expect(() => worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0, maxOn: -1 })).toThrow(/maxOn/);
     expect(() => worstCasePattern(p, { restarts: 0, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0 })).toThrow(/restarts/);
     expect(() => worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0, greedyFlips: 0, seed: 0 })).toThrow(/stepSize/);
   });
@@ -219,6 +244,8 @@ describe('randomPatterns', () => {
       expect(randomPatterns(p, 200, keepProb, 5).losses).toEqual(r.losses);
     }
     expect(randomPatterns(p, 5, 1, 0).meanLoss).toBe(1);
+    // the bounded adversary's random counterpart restores exactly K nodes
+    expect(randomPatterns(p, 20, 0.5, 3, 7).losses.every((l) => l === 7 / M)).toBe(true);
     expect(randomPatterns(p, 5, 0, 0).meanLoss).toBe(0);
   });
 });

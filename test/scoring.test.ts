@@ -2,8 +2,9 @@
 // and THE overall, with the cases the scoring exists for — a whole-model circuit, a random
 // circuit, a planted faithful one and a planted cancelling one.
 import { describe, expect, it } from 'vitest';
-import { lift, chanceCorrected, sameGenderScore, adversaryScore, minimalityScore, rolesScore, nonsenseResistance, checkValue, overallOf, LIFT_MIN_HEADROOM } from '../src/results/scoring.ts';
+import { lift, chanceCorrected, sameGenderScore, adversaryScore, minimalityScore, rolesScore, nonsenseResistance, nonsenseResistanceOverBudgets, checkValue, overallOf, LIFT_MIN_HEADROOM } from '../src/results/scoring.ts';
 import { scanPrefix } from '../src/methods/discretize.ts';
+import { sizeMatchedNull, randomKeeps } from '../src/suite/circuit.ts';
 
 /** The checks of one run as the suite stores them, from raw scores and random-draw means. */
 function run(raw: Record<string, { score: number; random: number }>, control: number | null) {
@@ -53,6 +54,11 @@ describe('chance correction and per-check scores', () => {
     expect(nonsenseResistance(9, 6.15, 0.15)).toBe(1);
     expect(nonsenseResistance(1, 0.17, 0.15)).toBeNull();
   });
+  it('over a grid of budgets the resistance is the mean of the budgets that can tell', () => {
+    expect(nonsenseResistanceOverBudgets([{ L_circ: 3.15, L_rand: 6.15 }, { L_circ: 0.1, L_rand: 6.15 }], 0.15)).toBeCloseTo(0.25, 12);
+    expect(nonsenseResistanceOverBudgets([{ L_circ: 9, L_rand: 6.15 }, { L_circ: 1, L_rand: 0.17 }], 0.15)).toBe(1);
+    expect(nonsenseResistanceOverBudgets([{ L_circ: 1, L_rand: 0.17 }], 0.15)).toBeNull();
+  });
 });
 
 describe('the overall on hand-built circuits', () => {
@@ -79,6 +85,29 @@ describe('the overall on hand-built circuits', () => {
     expect(overallOf(run({ roles: { score: 1, random: 0 } }, 1), true)).toBeNull();
     expect(overallOf({ size: { role: 'report', value: null } })).toBeNull();
     expect(overallOf(run({ roles: { score: 1, random: 0 } }, null))).toBe(1);
+  });
+});
+
+describe('the size-matched null', () => {
+  // a "task" where a random circuit passes iff it keeps node 0 (1 in 10 of the nodes)
+  const passes = (keep: Float32Array) => keep[0] === 1;
+  it('is conditioned on passing where random circuits of the size pass', () => {
+    const n = sizeMatchedNull(10, 5, 8, 1, 4, passes);
+    expect(n.kind).toBe('passing');
+    expect(n.keeps).toHaveLength(8);
+    expect(n.keeps.every(passes)).toBe(true);
+    expect(n.keeps.every((k) => k.reduce((a, b) => a + b, 0) === 5)).toBe(true);
+    expect(n.passing).toBe(8);
+  });
+  it('falls back to unconditional draws (the first R) where none pass, after 2R candidates', () => {
+    const n = sizeMatchedNull(1000, 3, 8, 1, 4, () => false);
+    expect(n).toMatchObject({ kind: 'unconditional', candidates: 16, passing: 0 });
+    expect(n.keeps.map((k) => Array.from(k).join(''))).toEqual(randomKeeps(1000, 3, 8, 1).map((k) => Array.from(k).join('')));
+  });
+  it('the whole model is its own null, and passes', () => {
+    const n = sizeMatchedNull(10, 10, 4, 0, 4, () => true);
+    expect(n.kind).toBe('passing');
+    expect(n.keeps.every((k) => k.every((x) => x === 1))).toBe(true);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { aggregate, bootstrapInterval, DEFAULT_AGGREGATE } from '../src/results/aggregate.ts';
 import {
   RunResultSchema,
+  SCORING_VERSION,
   computeRunId,
   parseNodeId,
   mibAreas,
@@ -71,7 +72,7 @@ describe('results schema', () => {
     const runs = fixtureRuns();
     expect(runs).toHaveLength(N_RUNS);
     for (const r of runs) expect(checkRun(r)).toBeNull();
-    expect(runs.every((r) => r.provenance.synthetic === true && r.schema_version === 2 && r.scoring_version === 2)).toBe(true);
+    expect(runs.every((r) => r.provenance.synthetic === true && r.schema_version === 2 && r.scoring_version === SCORING_VERSION)).toBe(true);
     // the fixtures cover a reference baseline (every node, every lifted value 0) and a flagged run
     const keepAll = runs.filter((r) => r.method.baseline === true);
     expect(keepAll).toHaveLength(12);
@@ -247,7 +248,7 @@ describe('offline verifier', () => {
     ['an overall that is not runOverall', (b) => { b.results[1].overall = 0.9; }, /^results\[1\]\.overall: 0\.9 does not equal runOverall\(run\) = /],
     ['an adversary score off its figures', (b) => retamper(b.results[2], 'adversary', 0.99), /^results\[2\]\.checks\.adversary\.score: 0\.99 does not equal clamp\(\(worst_acc − 0\.5\)\/\(acc_model − 0\.5\), 0, 1\)/],
     ['a same-gender score off its figures', (b) => retamper(b.results[0], 'same-gender', 0.5), /^results\[0\]\.checks\.same-gender\.score: 0\.5 does not equal clamp\(\(P_circ − 0\.5\)/],
-    ['a nonsense score off its figures', (b) => retamper(b.results[3], 'nonsense', 0.01), /^results\[3\]\.checks\.nonsense\.score: 0\.01 does not equal clamp\(\(L_circ − target\)\/\(L_rand − target\), 0, 1\)/],
+    ['a nonsense score off its figures', (b) => retamper(b.results[3], 'nonsense', 0.01), /^results\[3\]\.checks\.nonsense\.score: 0\.01 does not equal mean over budgets of clamp\(\(L_circ\(B\) − target\)\/\(L_rand\(B\) − target\), 0, 1\)/],
     ['a roles score off its per-node r', (b) => retamper(b.results[0], 'roles', 0.99), /^results\[0\]\.checks\.roles\.score: 0\.99 does not equal rolesScore/],
     ['a flag that contradicts the verification', (b) => { b.results[0].flagged = true; }, /^results\[0\]\.flagged: true but circuit\.verification\.passed = true/],
     ['a verification that contradicts its loss', (b) => { b.results[0].circuit.verification.passed = false; }, /^results\[0\]\.circuit\.verification\.passed: false but loss .* ≤ target_loss 0\.15/],

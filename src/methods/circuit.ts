@@ -26,8 +26,8 @@ export const CircuitFile = z.object({
   validation_loss: z.number(),
   /** the harness's verification on held-out prompts: above the target = flagged */
   verification: z.object({ split: z.string(), prompts: z.number().int(), loss: z.number(), target: z.number(), passed: z.boolean() }),
-  /** the discretisation scan along the ranking (null when a discover method did not use it) */
-  scan: z.object({ probes: z.array(z.object({ size: z.number(), loss: z.number() })), monotone: z.boolean(), passed: z.boolean() }).nullable(),
+  /** the discretisation scan along the ranking, at `target` = SCAN_MARGIN × target_loss on validation (null when a discover method did not use it) */
+  scan: z.object({ target: z.number().optional(), probes: z.array(z.object({ size: z.number(), loss: z.number() })), monotone: z.boolean(), passed: z.boolean() }).nullable(),
   /** final λ of the mask learner (null for discover methods) */
   lambda: z.number().nullable(),
   learn_curve: z.array(z.object({ step: z.number(), loss: z.number(), size: z.number(), nominal: z.number().optional(), lambda: z.number().optional() })),

@@ -14,7 +14,7 @@ export const SCHEMA_VERSION = 2 as const;
  * The version of the scoring (check definitions, lift, overall). Part of every run id, so a
  * result written by another scoring version is recomputed by the suite, never mixed in.
  */
-export const SCORING_VERSION = 2 as const;
+export const SCORING_VERSION = 3 as const;
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers
@@ -131,6 +131,12 @@ export const CircuitSchema = z.strictObject({
   lambda: z.number().min(0).nullable(),
   /** false when the loss along the ranking rose again after first meeting the target (a warning). */
   monotone: z.boolean().nullable(),
+  /**
+   * The size-matched random circuits the lifted checks compare with: 'passing' when they were
+   * drawn conditioned on meeting the same discretisation target as the circuit (rejection
+   * sampling), 'unconditional' when too few random circuits of that size pass.
+   */
+  random_null: z.strictObject({ kind: z.enum(['passing', 'unconditional']), candidates: Count, passing: Count }).optional(),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -68,6 +68,16 @@ export function nonsenseResistance(L_circ: number, L_rand: number, target: numbe
   return clamp01((L_circ - target) / den);
 }
 
+/**
+ * Check 2 over a fixed grid of budgets (shares of the model's nodes, the same for every method):
+ * the mean of the per-budget resistances that can tell (null ones skipped); null when none can.
+ * L_circ(B) and L_rand(B) are the lowest nonsense losses of prefixes of ≤ B nodes.
+ */
+export function nonsenseResistanceOverBudgets(perBudget: ReadonlyArray<{ L_circ: number; L_rand: number }>, target: number): number | null {
+  const rs = perBudget.map((b) => nonsenseResistance(b.L_circ, b.L_rand, target)).filter((r): r is number => r !== null);
+  return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : null;
+}
+
 /** What a check contributes: lift for lifted checks, the score for controls, nothing for reports. */
 export function checkValue(role: CheckResult['role'], score: number | null, randomMean: number | null): number | null {
   if (role === 'report' || score === null) return null;

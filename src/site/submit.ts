@@ -21,7 +21,7 @@ import {
   type RunResult,
   type SubmissionBundle,
 } from '../results/schema.ts';
-import { adversaryScore, checkValue, nonsenseResistance, rolesScore, runOverall, sameGenderScore } from '../results/scoring.ts';
+import { adversaryScore, checkValue, nonsenseResistanceOverBudgets, rolesScore, runOverall, sameGenderScore } from '../results/scoring.ts';
 
 /** A failure names where (path) and what (message); `error` is the one-line `path: message`.
  *  kind says which layer rejected it: the file could not be read, the schema, or consistency. */
@@ -206,8 +206,9 @@ const FIGURES: Record<string, (c: CheckResult, path: string, ctx: FigureContext)
   },
   nonsense(c, path, ctx) {
     const f = c.figures;
-    if (isNum(f.L_circ) && isNum(f.L_rand) && isNum(f.target)) {
-      expectScore(path, c.score, nonsenseResistance(f.L_circ, f.L_rand, f.target), 'clamp((L_circ − target)/(L_rand − target), 0, 1)');
+    const budgets = objects(f.budgets).filter((b) => isNum(b.L_circ) && isNum(b.L_rand)) as Array<{ L_circ: number; L_rand: number }>;
+    if (Array.isArray(f.budgets) && budgets.length === f.budgets.length && budgets.length > 0 && isNum(f.target)) {
+      expectScore(path, c.score, nonsenseResistanceOverBudgets(budgets, f.target), 'mean over budgets of clamp((L_circ(B) − target)/(L_rand(B) − target), 0, 1)');
     }
     if (typeof f.degenerate === 'boolean') expect(f.degenerate === (c.score === null), `${path}.figures.degenerate: ${f.degenerate} but score is ${c.score}`);
     if (isNum(f.budget)) {

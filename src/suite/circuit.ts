@@ -52,7 +52,49 @@ export function randomOrder(total: number, seed: string): number[] {
 
 /** R random circuits of `size` nodes (uniform without replacement), seeded by run seed and draw. */
 export function randomKeeps(total: number, size: number, draws: number, seed: number): Float32Array[] {
-  return Array.from({ length: draws }, (_, d) => prefixKeep(randomOrder(total, `size-matched:${seed}:${d}`), total, size));
+  return Array.from({ length: draws }, (_, d) => randomKeep(total, size, seed, d));
+}
+
+function randomKeep(total: number, size: number, seed: number, d: number): Float32Array {
+  return prefixKeep(randomOrder(total, `size-matched:${seed}:${d}`), total, size);
+}
+
+/** candidates tried per draw when conditioning the null on passing (covered by SCORING_VERSION) */
+export const NULL_TRIES = 4;
+
+export interface SizeMatchedNull {
+  keeps: Float32Array[];
+  kind: 'passing' | 'unconditional';
+  candidates: number;
+  passing: number;
+}
+
+/**
+ * The size-matched random circuits a lifted check compares with. A circuit was selected for
+ * passing the target; random circuits of the same size mostly do not (small ones never), and a
+ * check that rewards "does the task at all" would then credit the selection, not the method —
+ * under scoring v2 the random baseline's own circuit (a random ranking cut where it passes)
+ * earned 0.44 on same-gender from exactly that. So the draws are conditioned on passing the same
+ * validation target as the circuit: up to `tries`·R seeded candidates are tried (stopping after
+ * 2R when none passes); with at least ⌈R/2⌉ passing, those are the null, otherwise the first R
+ * candidates, unconditioned (for small circuits, where random circuits of their size never pass).
+ */
+export function sizeMatchedNull(total: number, size: number, draws: number, seed: number, tries: number, passes: (keep: Float32Array) => boolean): SizeMatchedNull {
+  const first: Float32Array[] = [];
+  const passing: Float32Array[] = [];
+  let d = 0;
+  for (; d < draws * tries && passing.length < draws; d++) {
+    const keep = randomKeep(total, size, seed, d);
+    if (first.length < draws) first.push(keep);
+    if (passes(keep)) passing.push(keep);
+    if (d + 1 >= 2 * draws && passing.length === 0) {
+      d++;
+      break;
+    }
+  }
+  while (first.length < draws) first.push(randomKeep(total, size, seed, first.length));
+  const enough = passing.length >= Math.ceil(draws / 2);
+  return { keeps: enough ? passing : first, kind: enough ? 'passing' : 'unconditional', candidates: d, passing: passing.length };
 }
 
 /** Indices kept in a flat keep vector. */

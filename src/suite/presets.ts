@@ -16,7 +16,14 @@ export const SuiteSettings = z.strictObject({
   randomDraws: z.number().int().positive(),
   /** minimality judges at most this many nodes per circuit (a seeded sample beyond) */
   minimalityNodes: z.number().int().positive(),
+  /**
+   * The nonsense control's node budgets, as shares of the model's nodes — the same for every
+   * method (scoring v2 used 3·n*, which handed methods with larger circuits a larger budget).
+   */
+  nonsenseBudgets: z.array(z.number().gt(0).max(1)).min(1),
   adversary: z.strictObject({
+    /** most non-circuit nodes the adversary may restore, as a share of the model's nodes */
+    budget: z.number().gt(0).max(1),
     restarts: z.number().int().positive(),
     pgdSteps: z.number().int().nonnegative(),
     stepSize: z.number().positive(),
@@ -45,7 +52,7 @@ export const PRESETS: Record<string, Preset> = {
     models: ['dense-d64'],
     tasks: ['pronoun', 'ioi'],
     seeds: [0],
-    settings: { preset: 'tiny', targetLoss: 0.15, learner: { steps: 40 }, testPrompts: 16, gridPoints: 4, randomDraws: 2, minimalityNodes: 8, adversary: { restarts: 1, pgdSteps: 3, stepSize: 0.1, greedyFlips: 4, randomPatterns: 2 } },
+    settings: { preset: 'tiny', targetLoss: 0.15, learner: { steps: 40 }, testPrompts: 16, gridPoints: 4, randomDraws: 2, minimalityNodes: 8, nonsenseBudgets: [0.05], adversary: { budget: 0.005, restarts: 1, pgdSteps: 3, stepSize: 0.1, greedyFlips: 4, randomPatterns: 2 } },
   },
   // the README's main job: every method and both baselines on the small dense model
   smoke: {
@@ -53,7 +60,7 @@ export const PRESETS: Record<string, Preset> = {
     models: ['dense-d64'],
     tasks: ['pronoun', 'ioi'],
     seeds: [0, 1],
-    settings: { preset: 'smoke', targetLoss: 0.15, learner: { steps: 300 }, testPrompts: 64, gridPoints: 8, randomDraws: 3, minimalityNodes: 48, adversary: { restarts: 2, pgdSteps: 8, stepSize: 0.1, greedyFlips: 16, randomPatterns: 4 } },
+    settings: { preset: 'smoke', targetLoss: 0.15, learner: { steps: 300 }, testPrompts: 64, gridPoints: 8, randomDraws: 3, minimalityNodes: 48, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 8, stepSize: 0.1, greedyFlips: 16, randomPatterns: 4 } },
   },
   // the leaderboard's grid: the two tasks the seed's findings are about, 5 seeds, the dense model
   // and the d128 sparse one. sparse-d256 is cut here (it is in `paper`): on 2 cores one of its runs
@@ -63,7 +70,7 @@ export const PRESETS: Record<string, Preset> = {
     models: ['dense-d64', 'sparse-d128'],
     tasks: ['pronoun', 'ioi'],
     seeds: [0, 1, 2, 3, 4],
-    settings: { preset: 'standard', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, adversary: { restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
+    settings: { preset: 'standard', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
   },
   // the full learner recipe (2000 steps), three tasks
   paper: {
@@ -71,6 +78,6 @@ export const PRESETS: Record<string, Preset> = {
     models: ['dense-d64', 'sparse-d128', 'sparse-d256'],
     tasks: ['pronoun', 'ioi', 'questions'],
     seeds: [0, 1, 2, 3, 4],
-    settings: { preset: 'paper', targetLoss: 0.15, learner: {}, testPrompts: 256, gridPoints: 16, randomDraws: 8, minimalityNodes: 128, adversary: { restarts: 5, pgdSteps: 30, stepSize: 0.1, greedyFlips: 64, randomPatterns: 16 } },
+    settings: { preset: 'paper', targetLoss: 0.15, learner: {}, testPrompts: 256, gridPoints: 16, randomDraws: 8, minimalityNodes: 128, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 5, pgdSteps: 30, stepSize: 0.1, greedyFlips: 64, randomPatterns: 16 } },
   },
 };

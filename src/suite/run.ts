@@ -10,7 +10,7 @@ import { loadModel, type LoadedModel } from '../engine/modelio.ts';
 import { siteWidth, SITES } from '../engine/model.ts';
 import { REPO_ROOT } from '../engine/zoo.ts';
 import { loadMethod, parseOptions } from '../methods/registry.ts';
-import { prune } from '../methods/prune.ts';
+import { prune, SCAN_MARGIN, VALIDATION_PROMPTS, type PruneRequest } from '../methods/prune.ts';
 import { CircuitFile } from '../methods/circuit.ts';
 import type { Method } from '../methods/types.ts';
 import { AblationRunner } from '../model/ablation.ts';
@@ -23,7 +23,7 @@ import { PACKAGE_VERSION, gitCommit } from '../util/provenance.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { RunResultSchema, SCHEMA_VERSION, SCORING_VERSION, computeRunId, formatZodIssue, canonicalJson, type RunResult, type ModelInfo, type CheckResult } from '../results/schema.ts';
 import { checkValue, runOverall } from '../results/scoring.ts';
-import { CircuitUnderTest, randomKeeps } from './circuit.ts';
+import { CircuitUnderTest, sizeMatchedNull, NULL_TRIES, type SizeMatchedNull } from './circuit.ts';
 import { circuitEdges } from './viewer.ts';
 import { loadChecks, type CheckContext } from './checks/registry.ts';
 import type { SuiteSettings } from './presets.ts';
@@ -99,20 +99,29 @@ export function cachedModel(id: string): LoadedModel {
 async function cachedPrune(method: Method, options: Record<string, unknown>, model: LoadedModel, task: Task, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
   const taskId = task.id;
   const sources = pluginSources(method, task);
-  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}) };
+  // a mask learner's entry is keyed by what determines the learning (its scan is redone below when
+  // the discretisation rule changed); a discover method's entry also by the scan margin it was cut at
+  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}), ...(method.kind === 'discover' ? { scanMargin: SCAN_MARGIN } : {}) };
   const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
   const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
+  let learned: PruneRequest['learned'];
   if (existsSync(file)) {
     try {
       const parsed = CircuitFile.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-      if (parsed.success && parsed.data.model.hash === model.hash) return parsed.data;
+      if (parsed.success && parsed.data.model.hash === model.hash) {
+        const c = parsed.data;
+        // discretised by this version's rule: use as is
+        if (method.kind === 'discover' || c.scan?.target === c.target_loss * SCAN_MARGIN) return c;
+        // learned under an older discretisation rule: keep the learning, redo the scan and verification
+        if (method.kind === 'mask-learner') learned = { ranking: c.ranking, curve: c.learn_curve, lambda: c.lambda };
+      }
     } catch {
       // a damaged cache entry is recomputed
     }
   }
   let last = 0;
   const circuit = await prune({
-    method, options, model, taskId, seed,
+    method, options, model, taskId, seed, learned,
     onProgress: (done, total, info) => {
       if (Date.now() - last > 5000) (last = Date.now()), onProgress?.(`${taskId} ${done}/${total} ${info}`);
     },
@@ -141,14 +150,19 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
 
   const checks: Record<string, CheckResult> = {};
   let viewer: RunResult['viewer'] = null;
+  let nul: SizeMatchedNull | null = null;
   if (!flagged) {
+    // the size-matched random circuits, conditioned on passing the circuit's own validation target where random circuits of its size can
+    const val = taskPrompts(task.id, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
+    const scanTarget = circuit.scan?.target ?? circuit.target_loss * SCAN_MARGIN;
+    nul = sizeMatchedNull(cut.total, cut.size, s.randomDraws, spec.seed, NULL_TRIES, (keep) => cut.evaluate(task.id, val, keep).loss <= scanTarget);
     const ctx: CheckContext = {
       model,
       task,
       seed: spec.seed,
       settings: s,
       circuit: cut,
-      randomKeeps: randomKeeps(cut.total, cut.size, s.randomDraws, spec.seed),
+      randomKeeps: nul.keeps,
       test,
       prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts }),
       blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, say),
@@ -207,6 +221,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
       validation_loss: circuit.validation_loss,
       lambda: circuit.lambda,
       monotone: circuit.scan ? circuit.scan.monotone : null,
+      ...(nul ? { random_null: { kind: nul.kind, candidates: nul.candidates, passing: nul.passing } } : {}),
     },
     flagged,
     checks,

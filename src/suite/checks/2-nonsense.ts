@@ -1,44 +1,35 @@
 import { AblationRunner } from '../../model/ablation.ts';
 import { evaluateKeep } from '../../tasks/evaluate.ts';
 import { taskPrompts } from '../../tasks/prompts.ts';
-import { nonsenseResistance } from '../../results/scoring.ts';
+import { nonsenseResistanceOverBudgets } from '../../results/scoring.ts';
+import { scanGrid } from '../../methods/discretize.ts';
 import { prefixKeep, randomOrder } from '../circuit.ts';
 import { defineCheck } from './registry.ts';
 
 export const NONSENSE_TASK = 'nonsense';
-export const NONSENSE_BUDGET_FACTOR = 3;
 
-/** Sizes 1..B to evaluate: every size when B is small, else a grid refined around its best point. */
-function lowestPrefixLoss(lossAt: (n: number) => number, budget: number, exhaustiveUpTo: number): { size: number; loss: number; evaluated: number } {
-  const seen = new Map<number, number>();
-  const at = (n: number) => {
-    if (!seen.has(n)) seen.set(n, lossAt(n));
-    return seen.get(n)!;
-  };
-  const best = () => [...seen.entries()].reduce((a, b) => (b[1] < a[1] ? b : a));
-  if (budget <= exhaustiveUpTo) for (let n = 1; n <= budget; n++) at(n);
-  else {
-    const grid = new Set<number>([1, budget]);
-    for (let i = 0; i <= 24; i++) grid.add(Math.max(1, Math.round(Math.exp((Math.log(budget) * i) / 24))));
-    for (let i = 1; i <= 24; i++) grid.add(Math.round((budget * i) / 24));
-    for (const n of grid) at(n);
-    // every size between the best grid point's neighbours
-    const sorted = [...seen.keys()].sort((a, b) => a - b);
-    const k = sorted.indexOf(best()[0]);
-    const lo = sorted[Math.max(0, k - 1)];
-    const hi = sorted[Math.min(sorted.length - 1, k + 1)];
-    const step = Math.max(1, Math.ceil((hi - lo) / exhaustiveUpTo));
-    for (let n = lo; n <= hi; n += step) at(n);
-  }
-  const [size, loss] = best();
-  return { size, loss, evaluated: seen.size };
+/** Prefix sizes evaluated along every ranking: each size up to 16, then a geometric ∪ linear grid up to the largest budget, and the budgets. */
+export function nonsenseSizes(budgets: readonly number[]): number[] {
+  const max = Math.max(...budgets);
+  const s = new Set<number>([...budgets, ...scanGrid(max, 48)]);
+  for (let n = 1; n <= Math.min(16, max); n++) s.add(n);
+  return [...s].sort((a, b) => a - b);
+}
+
+/** L(B) for each budget: the lowest loss over the evaluated prefix sizes ≤ B (the empty circuit excluded), and the size reaching it. */
+export function lowestUnderBudgets(lossAt: ReadonlyMap<number, number>, budgets: readonly number[]): Array<{ loss: number; size: number }> {
+  return budgets.map((B) => {
+    let best = { loss: Infinity, size: 0 };
+    for (const [n, l] of lossAt) if (n <= B && l < best.loss) best = { loss: l, size: n };
+    return best;
+  });
 }
 
 export default defineCheck({
   id: 'nonsense',
   title: 'Nonsense resistance (negative control)',
   description:
-    'The method is run blind (it is told nothing but prompts and targets) on a task the model never learned — pronoun prompts whose answer is "is" for male and "when" for female names — with the options it used for this run. B = 3·n*. L_circ is the lowest nonsense loss of any prefix of ≤ B nodes of its nonsense ranking (the empty circuit excluded), under the ablation it chose; L_rand the same for random rankings. resistance = clamp((L_circ − target)/(L_rand − target), 0, 1). It multiplies the overall score: a method that can make a few nodes do what the model never does has its circuits discounted.',
+    'The method is run blind (it is told nothing but prompts and targets) on a task the model never learned — pronoun prompts whose answer is "is" for male and "when" for female names — with the options it used for this run. For each budget B in a fixed grid of shares of the model\'s nodes (the same for every method: 2%, 5%, 10%, 20% in the standard preset), L_circ(B) is the lowest nonsense loss of any prefix of ≤ B nodes of its nonsense ranking (the empty circuit excluded), under the ablation it chose, and L_rand(B) the same for random rankings. resistance = mean over B of clamp((L_circ(B) − target)/(L_rand(B) − target), 0, 1). It multiplies the overall score: a method that can make a few nodes do what the model never does has its circuits discounted.',
   role: 'control',
   higherIsBetter: true,
   appliesTo: () => true,
@@ -46,27 +37,34 @@ export default defineCheck({
     const nc = await ctx.blind(NONSENSE_TASK);
     const c = ctx.circuit;
     const target = ctx.settings.targetLoss;
-    const budget = Math.min(c.total, Math.max(1, NONSENSE_BUDGET_FACTOR * c.size));
+    const shares = ctx.settings.nonsenseBudgets;
+    const budgets = shares.map((b) => Math.min(c.total, Math.max(1, Math.round(b * c.total))));
+    const sizes = nonsenseSizes(budgets);
     const runner = new AblationRunner(ctx.model, { ablation: nc.ablation, frozenNorms: nc.frozen_norms });
     const prompts = taskPrompts(NONSENSE_TASK, 'test', { seed: ctx.seed, limit: ctx.settings.testPrompts });
-    const lossAlong = (rankIdx: number[]) => lowestPrefixLoss((n) => evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n)).loss, budget, 64);
-    const circ = lossAlong(nc.ranking.map((id) => c.index.get(id)!));
-    const rand = Array.from({ length: ctx.settings.randomDraws }, (_, d) => lossAlong(randomOrder(c.total, `nonsense-random:${ctx.seed}:${d}`)));
-    const L_rand = rand.reduce((a, r) => a + r.loss, 0) / rand.length;
+    const curve = (rankIdx: number[]) => new Map(sizes.map((n) => [n, evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n)).loss]));
+    const circ = lowestUnderBudgets(curve(nc.ranking.map((id) => c.index.get(id)!)), budgets);
+    const rand = Array.from({ length: ctx.settings.randomDraws }, (_, d) => lowestUnderBudgets(curve(randomOrder(c.total, `nonsense-random:${ctx.seed}:${d}`)), budgets));
+    const perBudget = budgets.map((B, i) => {
+      const L_rand = rand.reduce((a, r) => a + r[i].loss, 0) / rand.length;
+      return { share: shares[i], budget: B, L_circ: circ[i].loss, circuit_size: circ[i].size, L_rand, L_rand_draws: rand.map((r) => r[i].loss), solved: circ[i].loss <= target };
+    });
     const L_model = evaluateKeep(runner, NONSENSE_TASK, prompts, c.all()).loss;
-    const score = nonsenseResistance(circ.loss, L_rand, target);
+    const score = nonsenseResistanceOverBudgets(perBudget, target);
+    const largest = perBudget.reduce((a, b) => (b.budget > a.budget ? b : a));
     return {
       score,
       figures: {
-        L_circ: circ.loss,
-        L_rand,
-        L_rand_draws: rand.map((r) => r.loss),
+        budgets: perBudget,
+        // the largest budget's figures, flat, for tables
+        L_circ: largest.L_circ,
+        L_rand: largest.L_rand,
+        budget: largest.budget,
+        circuit_size: largest.circuit_size,
+        solved: perBudget.some((b) => b.solved),
         L_model,
         target,
-        budget,
         reference_n_star: c.size,
-        circuit_size: circ.size,
-        solved: circ.loss <= target,
         nonsense_ablation: nc.ablation,
         nonsense_frozen_norms: nc.frozen_norms,
         degenerate: score === null,

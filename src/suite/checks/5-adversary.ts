@@ -14,6 +14,8 @@ export interface AdversaryFigures {
   acc_model: number;
   /** accuracy with every non-circuit node ablated (the circuit's own claim) */
   claim_acc: number;
+  /** K: most non-circuit nodes the adversary may restore */
+  budget: number;
   random_mean_loss: number | null;
   random_mean_acc: number | null;
   searched: boolean;
@@ -30,6 +32,7 @@ export function attack(c: CircuitUnderTest, keep: Float32Array, test: readonly P
   const free: number[] = [];
   for (let i = 0; i < keep.length; i++) if (keep[i] !== 1) free.push(i);
   const M = free.length;
+  const K = Math.min(M, Math.max(1, Math.round(s.budget * c.total)));
   const gatherIdx = new Int32Array(c.total).fill(M);
   free.forEach((node, j) => (gatherIdx[node] = j));
   const b = toTensors(stackPrompts(test));
@@ -62,16 +65,17 @@ export function attack(c: CircuitUnderTest, keep: Float32Array, test: readonly P
     // a score is clamped at 0: when the claim is already at chance there is nothing left to find
     const searched = M > 0 && adversaryScore(claim.acc, acc_model) > 0;
     if (searched) {
-      const res = worstCasePattern(problem, { restarts: s.restarts, pgdSteps: s.pgdSteps, stepSize: s.stepSize, greedyFlips: s.greedyFlips, seed, worse: accuracyThenLoss });
+      const res = worstCasePattern(problem, { restarts: s.restarts, pgdSteps: s.pgdSteps, stepSize: s.stepSize, greedyFlips: s.greedyFlips, seed, worse: accuracyThenLoss, maxOn: K });
       evaluations += res.evaluations;
       if (accuracyThenLoss(res, worst)) worst = { loss: res.loss, acc: res.acc };
     }
-    const random = withRandomPatterns && M > 0 ? randomPatterns(problem, s.randomPatterns, 0.5, seed) : null;
+    const random = withRandomPatterns && M > 0 ? randomPatterns(problem, s.randomPatterns, 0.5, seed, K) : null;
     return {
       worst_loss: worst.loss,
       worst_acc: worst.acc,
       acc_model,
       claim_acc: claim.acc,
+      budget: K,
       random_mean_loss: random?.meanLoss ?? null,
       random_mean_acc: random?.meanAcc ?? null,
       searched,
@@ -87,7 +91,7 @@ export default defineCheck({
   id: 'adversary',
   title: 'Adversarial ablation',
   description:
-    'The circuit is fixed; an adversary chooses, for every node outside it, whether to leave it as in the unpruned model or ablate it (the circuit’s own ablation) — ONE pattern for the whole test set, so it cannot fit noise per prompt — to maximise the error rate, then the binary loss: relaxed sign-PGD from several random starts, rounding, then greedy flips. s = chance-corrected worst accuracy (a − 0.5)/(a_model − 0.5), lifted against size-matched random circuits attacked the same way. Also the mean over random patterns (each node ablated with p = 0.5).',
+    'The circuit is fixed; an adversary restores up to K nodes outside it (K = 0.5% of the model\'s nodes in the standard preset, the same for every method) to their unpruned values, the rest staying ablated with the circuit’s own ablation — ONE pattern for the whole test set, so it cannot fit noise per prompt — to maximise the error rate, then the binary loss: relaxed sign-PGD projected onto K nodes from several random starts, rounding, then greedy flips within the budget. s = chance-corrected worst accuracy (a − 0.5)/(a_model − 0.5), lifted against size-matched random circuits attacked the same way. Also the mean over random patterns restoring K random nodes.',
   role: 'lifted',
   higherIsBetter: true,
   appliesTo: () => true,
