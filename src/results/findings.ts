@@ -14,7 +14,7 @@ export interface FindingRow {
   /** circuit size n* (mean over seeds) per task, and as a share of all nodes */
   nStar: Record<string, number | null>;
   share: Record<string, number | null>;
-  /** nonsense control: L_circ, L_rand, the share of runs whose ≤ 3·n* nonsense prefix reaches the target */
+  /** nonsense control at its largest budget: L_circ, L_rand, the share of runs where a prefix within some budget reaches the target */
   nonsenseLCirc: number | null;
   nonsenseLRand: number | null;
   nonsenseSolvedShare: number | null;
@@ -113,7 +113,7 @@ const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
 export function findingsMarkdown(rows: readonly FindingRow[], runs: readonly RunResult[]): string {
   const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.nStar)))].sort();
   const checks = [...new Set(rows.flatMap((r) => Object.keys(r.lifted)))];
-  const head = ['method', 'model', 'runs (flagged)', ...tasks.map((t) => `n* ${t} (share)`), 'nonsense L_circ / L_rand', 'nonsense solved', 'same-gender P_circ (model)', 'bad circuits', ...checks.map((c) => `${c} raw → lifted`), 'overall'];
+  const head = ['method', 'model', 'runs (flagged)', ...tasks.map((t) => `n* ${t} (share)`), 'nonsense L_circ / L_rand (largest budget)', 'nonsense solved', 'same-gender P_circ (model)', 'bad circuits', ...checks.map((c) => `${c} raw → lifted`), 'overall'];
   const lines = rows.map((r) => [
     r.baseline ? `${r.method} (baseline)` : r.method,
     r.model,
