@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { aggregate } from '../results/aggregate.ts';
 import type { Interval, Leaderboard } from '../results/schema.ts';
-import { loadResults } from '../site/load.ts';
+import { loadRequired, skippedReport } from '../results/load.ts';
 import { findings, findingsMarkdown, sizeCorrelation } from '../results/findings.ts';
 
 const iv = (x: Interval | null | undefined, digits = 3) => (x ? `${x.mean.toFixed(digits)}${x.lo !== null && x.hi !== null ? ` [${x.lo.toFixed(digits)},${x.hi.toFixed(digits)}]` : ` (n=${x.n})`}` : '—');
@@ -25,6 +25,13 @@ export function formatLeaderboard(board: Leaderboard): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** The runs of --results: a missing folder or one without a valid run is an error; skipped files are listed. */
+function readResults(dir: string) {
+  const loaded = loadRequired(dir);
+  for (const line of skippedReport(loaded, dir)) process.stderr.write(`faithbench: ${line}\n`);
+  return loaded;
+}
+
 export function register(program: Command): void {
   program
     .command('leaderboard')
@@ -32,12 +39,9 @@ export function register(program: Command): void {
     .option('--json', 'print the Leaderboard object as JSON')
     .option('--results <dir>', 'results folder to read', 'results')
     .action((opts: { json?: boolean; results: string }) => {
-      const loaded = loadResults(opts.results);
-      for (const p of loaded.problems) process.stderr.write(`faithbench: ${p}\n`);
+      const loaded = readResults(opts.results);
       const board = aggregate(loaded.runs.map((l) => l.run));
-      if (opts.json) process.stdout.write(JSON.stringify(board, null, 2) + '\n');
-      else if (!board.rows.length) process.stdout.write(`no results yet in ${opts.results}\n`);
-      else process.stdout.write(formatLeaderboard(board));
+      process.stdout.write(opts.json ? JSON.stringify(board, null, 2) + '\n' : formatLeaderboard(board));
     });
 
   program
@@ -46,8 +50,7 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .option('--results <dir>', 'results folder to read', 'results')
     .action((opts: { json?: boolean; results: string }) => {
-      const loaded = loadResults(opts.results);
-      for (const p of loaded.problems) process.stderr.write(`faithbench: ${p}\n`);
+      const loaded = readResults(opts.results);
       const runs = loaded.runs.map((l) => l.run);
       const rows = findings(runs);
       process.stdout.write(opts.json ? JSON.stringify({ rows, size_correlation: sizeCorrelation(runs) }, null, 2) + '\n' : findingsMarkdown(rows, runs));

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { resolve, relative, join } from 'node:path';
-import { existsSync, readdirSync, lstatSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { initBackend } from '../engine/backend.ts';
 import { PRESETS } from '../suite/presets.ts';
-import { planSuite, runSuite, parseShard, readCached } from '../suite/suite.ts';
-import { RunResultSchema, formatZodIssue } from '../results/schema.ts';
+import { planSuite, runSuite, parseShard, type PlannedRun } from '../suite/suite.ts';
+import { mergeResults, MergeRefused } from '../results/merge.ts';
+import { skippedReport } from '../results/load.ts';
 import { progressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
-import { writeJsonAtomic } from '../util/fs.ts';
 import { loadFilterModel } from './shared.ts';
 import '../tasks/index.ts';
 
@@ -47,8 +47,10 @@ export function register(program: Command): void {
     .action(async (opts: SuiteOpts) => {
       const preset = PRESETS[opts.preset];
       if (!preset) throw new UserError(`unknown preset "${opts.preset}": expected one of ${Object.keys(PRESETS).join(', ')}`);
-      const workers = Number(opts.workers);
-      if (!Number.isInteger(workers) || workers < 1) throw new UserError(`--workers must be a positive integer, got "${opts.workers}"`);
+      // each worker holds a whole wasm backend and model: more workers than CPUs only costs memory
+      const maxWorkers = availableParallelism();
+      const workers = /^\d+$/.test(opts.workers.trim()) ? Number(opts.workers) : NaN;
+      if (!Number.isInteger(workers) || workers < 1 || workers > maxWorkers) throw new UserError(`--workers must be a positive integer no larger than ${maxWorkers} (the CPUs available here), got "${opts.workers}"`);
       const shard = opts.shard ? parseShard(opts.shard) : undefined;
       const grid = {
         methods: list(opts.methods) ?? preset.methods,
@@ -63,28 +65,43 @@ export function register(program: Command): void {
       let plan = await planSuite(grid, preset.settings, out);
       if (shard) plan = plan.filter((_, i) => i % shard.count === shard.index);
       const log = (s: string) => !opts.quiet && process.stderr.write(s + '\n');
+      // what was skipped, recomputed or interrupted is said even with --quiet (that hides progress only)
+      const warn = (s: string) => process.stderr.write(s + '\n');
       log(`backend: ${info.name}; suite "${opts.preset}": ${plan.length} runs (${grid.methods.length} methods × ${grid.models.length} models × ${grid.tasks.length} tasks × ${grid.seeds.length} seeds${shard ? `, shard ${shard.index}/${shard.count}` : ''}) on ${workers} worker(s) → ${relative(process.cwd(), out) || '.'}`);
       const bar = progressBar('suite', plan.length, { quiet: opts.quiet });
       let done = 0;
       let stop = false;
+      const inFlight = new Set<PlannedRun>();
+      const name = (run: PlannedRun) => `${run.spec.method}/${run.spec.model}/${run.spec.task}/s${run.spec.seed}`;
       const onSig = () => {
-        if (stop) process.exit(130);
+        if (stop) {
+          warn(`\naborted: ${inFlight.size} run(s) in flight were not saved (${[...inFlight].map(name).join(', ') || 'none'}); run the same command to resume`);
+          process.exit(130);
+        }
         stop = true;
-        log('\ninterrupt: finishing the runs in flight; finished runs are saved');
+        warn(`\ninterrupt: no new runs start; finishing and saving the ${inFlight.size} run(s) in flight (${[...inFlight].map(name).join(', ') || 'none'}). Ctrl-C again to abort them`);
       };
       process.on('SIGINT', onSig);
       process.on('SIGTERM', onSig);
       const t0 = Date.now();
       const res = await runSuite(plan, workers, {
         onCached: () => bar.update(++done, 'cached'),
-        onProblem: (line) => log(line),
-        onDone: (run) => bar.update(++done, `${run.spec.method}/${run.spec.model}/${run.spec.task}/s${run.spec.seed}`),
+        onProblem: (run, reason) => warn(`recomputing ${relative(out, run.file)}: ${reason}`),
+        onStart: (run, n) => {
+          inFlight.add(run);
+          // without a terminal there is no bar to show what runs: one line per start
+          if (!process.stderr.isTTY) log(`started ${name(run)} (${n} in flight)`);
+        },
+        onDone: (run) => {
+          inFlight.delete(run);
+          bar.update(++done, name(run));
+        },
         shouldStop: () => stop,
       });
       bar.stop();
       const wall = (Date.now() - t0) / 1000;
       if (res.stopped) {
-        log(`stopped after ${res.ran} new runs (${res.cached} cached); run the same command to resume`);
+        warn(`stopped after ${res.ran} new runs (${res.cached} cached); run the same command to resume`);
         process.exit(130);
       }
       process.stdout.write(`suite done: ${res.ran} runs computed, ${res.cached} cached, ${wall.toFixed(1)} s wall → ${out}\n`);
@@ -95,35 +112,18 @@ export function register(program: Command): void {
     .description('merge results directories (e.g. from --shard jobs) into one, validating every file')
     .requiredOption('--out <dir>', 'destination results directory')
     .action((dirs: string[], opts: { out: string }) => {
-      const out = resolve(opts.out);
-      let copied = 0;
-      let same = 0;
-      for (const dir of dirs) {
-        if (!existsSync(dir)) throw new UserError(`merge: ${dir} does not exist`);
-        const walk = (d: string): string[] =>
-          readdirSync(d).flatMap((n) => {
-            const p = join(d, n);
-            if (n.startsWith('.')) return [];
-            return lstatSync(p).isDirectory() ? walk(p) : n.endsWith('.json') ? [p] : [];
-          });
-        for (const file of walk(dir)) {
-          let parsed;
-          try {
-            parsed = RunResultSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-          } catch {
-            throw new UserError(`merge: ${file} is not valid JSON`);
-          }
-          if (!parsed.success) throw new UserError(`merge: ${file}: ${formatZodIssue(parsed.error).line}`);
-          const dest = join(out, relative(dir, file));
-          const existing = readCached(dest, parsed.data.run_id);
-          if (existing.result) {
-            same++;
-            continue;
-          }
-          writeJsonAtomic(dest, parsed.data);
-          copied++;
-        }
+      let report;
+      try {
+        report = mergeResults(dirs, opts.out);
+      } catch (err) {
+        if (err instanceof MergeRefused) for (const s of err.skipped.slice(0, 10)) process.stderr.write(`faithbench: invalid ${join(s.dir, s.file)}: ${s.reason}\n`);
+        throw err;
       }
-      process.stdout.write(`merged ${copied} runs into ${out} (${same} already present)\n`);
+      const replaced = new Set(report.replaced);
+      const left = report.destSkipped.filter((s) => !replaced.has(s.file));
+      for (const line of skippedReport({ skipped: left, undigested: report.undigested }, 'the merge')) process.stderr.write(`faithbench: ${line}\n`);
+      for (const f of report.replaced) process.stderr.write(`faithbench: replaced the invalid ${join(opts.out, f)}\n`);
+      const extra = [`${report.present} already present`, ...(report.duplicates ? [`${report.duplicates} duplicates in the inputs, first kept`] : [])];
+      process.stdout.write(`merged ${report.copied} runs into ${report.out} (${extra.join(', ')})\n`);
     });
 }

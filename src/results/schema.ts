@@ -236,6 +236,9 @@ export const RunResultSchema = z.strictObject({
   overall: Unit.nullable(),
   viewer: ViewerSchema.nullable(),
   provenance: ProvenanceSchema,
+  /** = computeDigest(this), written by the suite: readers skip a run whose content no longer matches
+   *  it (a hand edit). Optional so that runs written before it existed still read (src/results/load.ts). */
+  digest: z.string().regex(/^[0-9a-f]{64}$/, 'digest must be 64 lowercase hex digits').optional(),
 });
 
 export type RunResult = z.infer<typeof RunResultSchema>;
@@ -382,6 +385,17 @@ export function computeRunId(inputs: RunInputs): string {
     settings: inputs.settings,
   };
   return createHash('sha256').update(canonicalJson(picked)).digest('hex').slice(0, 16);
+}
+
+/**
+ * SHA-256 (hex) of the run's canonical JSON without its digest: every figure, score, circuit and
+ * provenance field is covered, so editing any of them breaks it. It detects edits, it does not
+ * authenticate: anyone can recompute it. The value is hashed as JSON reads it back, so the digest
+ * of a run before writing equals the digest of the file read back.
+ */
+export function computeDigest(run: RunResult): string {
+  const { digest: _, ...content } = run;
+  return createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(content)))).digest('hex');
 }
 
 /** Total maskable nodes of a model. */

@@ -2,7 +2,7 @@
 // already on disk (cached by a hash of their inputs), run the rest — in-process or on a
 // worker pool with one tfjs backend per worker — and write one result file per run,
 // atomically, as each finishes. A killed suite resumes where it stopped.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -12,7 +12,8 @@ import { loadMethod } from '../methods/registry.ts';
 import { loadTask } from '../tasks/load.ts';
 import type { Task } from '../tasks/define.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
-import { RunResultSchema, formatZodIssue, type RunResult } from '../results/schema.ts';
+import { computeDigest, type RunResult } from '../results/schema.ts';
+import { readRunFile } from '../results/load.ts';
 import { runOne, runIdFor, cachedModel, type RunSpec } from './run.ts';
 import type { SuiteSettings } from './presets.ts';
 
@@ -69,26 +70,35 @@ export async function planSuite(
   return plan;
 }
 
-/** A cached result is used only if it parses, validates and carries the expected run id. */
+/**
+ * A cached result is used only if the one results reader accepts it (schema, digest, consistency)
+ * and it carries the planned run id; anything else — a truncated, edited or foreign file — is
+ * treated as absent and recomputed (and overwritten atomically).
+ */
 export function readCached(file: string, runId: string): { result?: RunResult; problem?: string } {
   if (!existsSync(file)) return {};
-  try {
-    const parsed = RunResultSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) return { problem: `${file}: ${formatZodIssue(parsed.error).line}` };
-    if (parsed.data.run_id !== runId) return { problem: `${file}: run_id ${parsed.data.run_id} does not match its inputs (${runId})` };
-    return { result: parsed.data };
-  } catch {
-    return { problem: `${file}: not valid JSON` };
-  }
+  const v = readRunFile(file);
+  if (!v.ok) return { problem: v.reason };
+  if (v.run.run_id !== runId) return { problem: `run_id ${v.run.run_id} is not this run's (${runId})` };
+  return { result: v.run };
 }
 
 export interface SuiteEvents {
   onCached?: (run: PlannedRun) => void;
-  onProblem?: (line: string) => void;
-  onStart?: (run: PlannedRun) => void;
+  /** A planned run's file exists but is not usable: the run is recomputed. */
+  onProblem?: (run: PlannedRun, reason: string) => void;
+  /** A run was handed to a worker (or started in-process); inFlight includes it. */
+  onStart?: (run: PlannedRun, inFlight: number) => void;
   onDone?: (run: PlannedRun, result: RunResult) => void;
   onMessage?: (msg: string) => void;
+  /** Polled before each new run starts: once true no new run starts; the runs in flight finish and are saved. */
   shouldStop?: () => boolean;
+}
+
+/** The suite writes every result with its digest, so readers can tell a hand edit from the suite's output. */
+function withDigest(result: RunResult): RunResult {
+  const { digest: _, ...content } = result;
+  return { ...content, digest: computeDigest(content) };
 }
 
 export async function runSuite(plan: PlannedRun[], workers: number, ev: SuiteEvents = {}): Promise<{ ran: number; cached: number; stopped: boolean }> {
@@ -96,7 +106,7 @@ export async function runSuite(plan: PlannedRun[], workers: number, ev: SuiteEve
   let cached = 0;
   for (const run of plan) {
     const c = readCached(run.file, run.runId);
-    if (c.problem) ev.onProblem?.(`corrupted or foreign result ${c.problem}; recomputing`);
+    if (c.problem) ev.onProblem?.(run, c.problem);
     if (c.result) {
       cached++;
       ev.onCached?.(run);
@@ -104,45 +114,69 @@ export async function runSuite(plan: PlannedRun[], workers: number, ev: SuiteEve
   }
   let ran = 0;
   const finish = (run: PlannedRun, result: RunResult) => {
-    writeJsonAtomic(run.file, result);
+    writeJsonAtomic(run.file, withDigest(result));
     ran++;
     ev.onDone?.(run, result);
   };
-  if (workers <= 1) {
+  if (workers <= 1 || todo.length <= 1) {
     for (const run of todo) {
       // runs are synchronous tensor work: yield so a Ctrl-C handler can run between them
       await new Promise((r) => setImmediate(r));
       if (ev.shouldStop?.()) return { ran, cached, stopped: true };
-      ev.onStart?.(run);
+      ev.onStart?.(run, 1);
       finish(run, await runOne(run.spec, ev.onMessage));
     }
     return { ran, cached, stopped: false };
   }
+  const threads = Math.min(workers, todo.length);
   const pool = new Piscina({
     filename: resolve(fileURLToPath(new URL('.', import.meta.url)), 'worker-entry.mjs'),
-    minThreads: workers,
-    maxThreads: workers,
+    minThreads: threads,
+    maxThreads: threads,
     // each worker owns one wasm backend; no shared state
     env: { ...process.env },
   });
+  // At most one run per worker is handed to the pool at a time, so nothing waits in piscina's
+  // queue: on a stop request no new run starts, and every run in flight still finishes and is saved.
+  let next = 0;
+  let inFlight = 0;
   let stopped = false;
+  let failure: unknown;
   try {
-    // biggest models first so the tail of the schedule is short jobs
-    await Promise.all(
-      todo.map(async (run) => {
-        const result = (await pool.run(run.spec)) as RunResult;
-        if (stopped) return;
-        finish(run, result);
-        if (ev.shouldStop?.()) {
-          stopped = true;
-          await pool.destroy();
+    await new Promise<void>((done) => {
+      const pump = () => {
+        while (failure === undefined && inFlight < threads && next < todo.length) {
+          if (ev.shouldStop?.()) {
+            stopped = true;
+            break;
+          }
+          const run = todo[next++];
+          inFlight++;
+          ev.onStart?.(run, inFlight);
+          (pool.run(run.spec) as Promise<RunResult>).then(
+            (result) => {
+              inFlight--;
+              try {
+                finish(run, result);
+              } catch (err) {
+                failure ??= err;
+              }
+              pump();
+            },
+            (err: unknown) => {
+              inFlight--;
+              failure ??= err;
+              pump();
+            },
+          );
         }
-      }),
-    );
-  } catch (err) {
-    if (!stopped) throw err;
+        if (inFlight === 0) done();
+      };
+      pump();
+    });
   } finally {
-    if (!stopped) await pool.destroy();
+    await pool.destroy();
   }
+  if (failure !== undefined) throw failure;
   return { ran, cached, stopped };
 }
