@@ -83,20 +83,20 @@ describe('the overall on hand-built circuits', () => {
 });
 
 describe('discretisation by scan', () => {
-  it('finds a small passing prefix where bisection would not (loss not monotone along the ranking)', () => {
+  it('finds a small passing prefix where bisection would not (loss not monotone along the ranking)', async () => {
     // passes at 80..120, fails at 121..1407 (adding nodes back breaks a cancellation), passes at 1408
     const loss = (n: number) => (n >= 80 && n <= 120) || n === 1408 ? 0.1 : 2.5;
-    const r = scanPrefix(loss, 1408, 0.15);
+    const r = await scanPrefix(loss, 1408, 0.15);
     expect(r.passed).toBe(true);
     expect(r.size).toBeLessThanOrEqual(120);
     expect(r.monotone).toBe(false);
   });
-  it('returns the exact smallest passing size on a monotone curve', () => {
-    const r = scanPrefix((n) => (n >= 74 ? 0.1 : 1), 1408, 0.15);
+  it('returns the exact smallest passing size on a monotone curve', async () => {
+    const r = await scanPrefix((n) => (n >= 74 ? 0.1 : 1), 1408, 0.15);
     expect(r).toMatchObject({ size: 74, passed: true, monotone: true });
   });
-  it('never returns the empty circuit, and reports failure when nothing passes', () => {
-    expect(scanPrefix(() => 0, 100, 0.15).size).toBe(1);
-    expect(scanPrefix(() => 1, 100, 0.15)).toMatchObject({ size: 100, passed: false });
+  it('never returns the empty circuit, and reports failure when nothing passes', async () => {
+    expect((await scanPrefix(() => 0, 100, 0.15)).size).toBe(1);
+    expect(await scanPrefix(() => 1, 100, 0.15)).toMatchObject({ size: 100, passed: false });
   });
 });

@@ -40,7 +40,7 @@ export class CircuitUnderTest {
   all(): Float32Array {
     return new Float32Array(this.total).fill(1);
   }
-  evaluate(taskId: string, prompts: readonly Prompt[], keep: Float32Array): PromptEval {
+  evaluate(taskId: string, prompts: readonly Prompt[], keep: Float32Array): Promise<PromptEval> {
     return evaluateKeep(this.runner, taskId, prompts, keep);
   }
 }

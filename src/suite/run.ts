@@ -14,6 +14,7 @@ import { prune } from '../methods/prune.ts';
 import { CircuitFile } from '../methods/circuit.ts';
 import type { Method } from '../methods/types.ts';
 import { AblationRunner } from '../model/ablation.ts';
+import { prepareMeans } from '../model/means.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
 import { loadTask } from '../tasks/load.ts';
 import type { Task } from '../tasks/define.ts';
@@ -131,12 +132,13 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const s = spec.settings;
   const say = (m: string) => onProgress?.(`${method.id}/${model.id}/${task.id}/s${spec.seed}: ${m}`);
 
+  await prepareMeans(model);
   say('learning circuit');
   const circuit = await cachedPrune(method, options, model, task, spec.seed, say);
   const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
   const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
   const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
-  const circuitEval = cut.evaluate(task.id, test, cut.keep);
+  const circuitEval = await cut.evaluate(task.id, test, cut.keep);
   const flagged = !circuit.verification.passed;
 
   const checks: Record<string, CheckResult> = {};
@@ -162,7 +164,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
       if (figures.viewer) {
         const v = figures.viewer as { activations: NonNullable<RunResult['viewer']>['activations']; attention: NonNullable<RunResult['viewer']>['attention'] };
         const viewPrompts = test.slice(0, 8);
-        viewer = { prompts: viewPrompts.map((p) => p.text), tokens: viewPrompts.map((p) => decode(p.ids)), activations: v.activations, attention: v.attention, edges: circuitEdges(model, circuit.nodes) };
+        viewer = { prompts: viewPrompts.map((p) => p.text), tokens: viewPrompts.map((p) => decode(p.ids)), activations: v.activations, attention: v.attention, edges: await circuitEdges(model, circuit.nodes) };
         delete figures.viewer;
       }
       const rs = out.randomScores ?? null;
