@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { findAdapter, installWebgpuBackend, describeAdapter, type GpuAdapterSummary } from './webgpu.ts';
+import { findAdapter, installWebgpuBackend, patchWebgpuKernels, describeAdapter, type GpuAdapterSummary } from './webgpu.ts';
 
 export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
@@ -139,6 +139,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
       const { registerWasmKernels } = await import('./wasm-kernels.ts');
       registerWasmKernels();
     }
+    if (name === 'webgpu') patchWebgpuKernels();
     chosen = {
       name,
       tfjsVersion: tf.version_core,

@@ -10,6 +10,7 @@
 // by name: it is slower than wasm, and the automatic order promises a real GPU.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 
 export type GpuApi = 'vulkan' | 'metal' | 'd3d12' | 'opengl';
@@ -41,6 +42,7 @@ interface DeviceDescriptor {
 }
 export interface DawnAdapter {
   readonly info: DawnAdapterInfo;
+  readonly limits?: { maxStorageBuffersPerShaderStage?: number };
   requestDevice(desc?: DeviceDescriptor): Promise<unknown>;
 }
 interface DawnGpu {
@@ -184,10 +186,67 @@ export async function findAdapter(allowSoftware: boolean): Promise<AdapterSearch
   return { ok: false, reason: `no GPU adapter (${misses.join('; ')})${tail}` };
 }
 
-/** Dawn's requestDevice wants flat feature names; tfjs 4.22 nests one (`[['bgra8unorm-storage']]`). */
-function flattenFeatures(desc?: DeviceDescriptor): DeviceDescriptor | undefined {
-  if (!desc?.requiredFeatures) return desc;
-  return { ...desc, requiredFeatures: [...desc.requiredFeatures].flat() };
+/**
+ * The device tfjs asks for, fixed for Dawn: flat feature names (tfjs 4.22 nests one,
+ * `[['bgra8unorm-storage']]`), and the adapter's own storage-buffer limit (the default 8 is
+ * less than tfjs's AddN shader binds for a dozen inputs; llvmpipe offers 16).
+ */
+function fixDescriptor(adapter: DawnAdapter, desc?: DeviceDescriptor): DeviceDescriptor {
+  const out: DeviceDescriptor = { ...(desc ?? {}) };
+  if (desc?.requiredFeatures) out.requiredFeatures = [...desc.requiredFeatures].flat();
+  const limit = adapter.limits?.maxStorageBuffersPerShaderStage;
+  if (typeof limit === 'number') out.requiredLimits = { ...((desc?.requiredLimits as Record<string, number> | undefined) ?? {}), maxStorageBuffersPerShaderStage: limit };
+  return out;
+}
+
+interface DawnDevice {
+  limits: { maxStorageBuffersPerShaderStage: number };
+  addEventListener?: (type: 'uncapturederror', fn: (ev: { error: { message: string } }) => void) => void;
+}
+
+/**
+ * A WebGPU validation error does not throw: the command is dropped and the numbers come out
+ * wrong. Make the first one fatal (one line, non-zero exit through the CLI's handler).
+ */
+function failOnDeviceErrors(device: DawnDevice): void {
+  device.addEventListener?.('uncapturederror', (ev) => {
+    throw new Error(`webgpu device error: ${ev.error.message.split('\n')[0]}`);
+  });
+}
+
+/**
+ * tfjs-backend-webgpu 4.22 runs AddN as ONE shader with a storage buffer per input, whatever
+ * their number (concat splits by the limit; AddN does not). Sum in groups that fit instead:
+ * same additions, grouped (float sums may differ in the last bit from one big sum).
+ */
+function chunkAddN(maxInputs: number): void {
+  const orig = tf.getKernel('AddN', 'webgpu');
+  if (!orig) return;
+  const kernelFunc = orig.kernelFunc;
+  tf.unregisterKernel('AddN', 'webgpu');
+  tf.registerKernel({
+    ...orig,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      let xs = Object.values(inputs) as tf.TensorInfo[];
+      const made: tf.TensorInfo[] = [];
+      while (xs.length > maxInputs) {
+        const next: tf.TensorInfo[] = [];
+        for (let i = 0; i < xs.length; i += maxInputs) {
+          const group = xs.slice(i, i + maxInputs);
+          if (group.length === 1) next.push(group[0]);
+          else {
+            const sum = kernelFunc({ inputs: group as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
+            made.push(sum);
+            next.push(sum);
+          }
+        }
+        xs = next;
+      }
+      const out = kernelFunc({ inputs: xs as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
+      for (const t of made) (backend as unknown as { disposeData(id: object): void }).disposeData(t.dataId);
+      return out;
+    },
+  });
 }
 
 let installed = false;
@@ -202,9 +261,16 @@ export async function installWebgpuBackend(adapter: DawnAdapter): Promise<void> 
   if (!d) throw new Error('internal: installWebgpuBackend before findAdapter');
   Object.assign(globalThis, d.globals); // GPUBufferUsage, GPUMapMode, … which the backend reads as globals
   const requestDevice = adapter.requestDevice.bind(adapter);
+  let device: DawnDevice | undefined;
   const shimAdapter = new Proxy(adapter, {
     get(target, prop) {
-      if (prop === 'requestDevice') return (desc?: DeviceDescriptor) => requestDevice(flattenFeatures(desc));
+      if (prop === 'requestDevice') {
+        return async (desc?: DeviceDescriptor) => {
+          device = (await requestDevice(fixDescriptor(adapter, desc))) as DawnDevice;
+          failOnDeviceErrors(device);
+          return device;
+        };
+      }
       const v = Reflect.get(target, prop, target) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -215,6 +281,13 @@ export async function installWebgpuBackend(adapter: DawnAdapter): Promise<void> 
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   await import('@tensorflow/tfjs-backend-webgpu' as string);
   installed = true;
+}
+
+/** After tf.setBackend('webgpu') created the device: the kernel fixes that need its limits. */
+export function patchWebgpuKernels(): void {
+  const backend = tf.backend() as unknown as { device?: DawnDevice };
+  const max = backend.device?.limits.maxStorageBuffersPerShaderStage ?? 8;
+  chunkAddN(Math.max(2, max - 1)); // one buffer is the output
 }
 
 /** One line naming the adapter: device, API, and whether it is software. */
