@@ -213,13 +213,13 @@ export function absTopKMask(x: tf.Tensor, k: number): tf.Tensor {
 
 /**
  * The same mask from tensor ops, for backends that cannot read synchronously (webgpu): the
- * k-th largest |x| per row by topk, then |x| ≥ it (ties at the threshold all kept, as above).
+ * k-th largest |x| per row (the least of topk's k), then |x| ≥ it (ties at the threshold all kept, as above).
  */
 export function absTopKMaskReference(x: tf.Tensor, k: number): tf.Tensor {
   return tf.tidy(() => {
     const a = tf.abs(x);
-    const top = tf.topk(a, k, false).values;
-    const thr = tf.slice(top, [...top.shape.slice(0, -1).map(() => 0), k - 1], [...top.shape.slice(0, -1), 1]);
+    // the smallest of the k largest (topk's `sorted: false` leaves them in any order)
+    const thr = tf.min(tf.topk(a, k, false).values, -1, true);
     return tf.cast(tf.greaterEqual(a, thr), 'float32');
   });
 }

@@ -100,7 +100,9 @@ export function cachedModel(id: string): LoadedModel {
 async function cachedPrune(method: Method, options: Record<string, unknown>, model: LoadedModel, task: Task, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
   const taskId = task.id;
   const sources = pluginSources(method, task);
-  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}) };
+  // a circuit is what its backend computed: another backend (webgpu) learns its own (wasm keys unchanged)
+  const backend = currentBackend().name;
+  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}), ...(backend !== 'wasm' ? { backend } : {}) };
   const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
   const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
   if (existsSync(file)) {
