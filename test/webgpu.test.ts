@@ -284,3 +284,60 @@ describe.skipIf(skip)('webgpu matches wasm: the model, training, pruning, a suit
     walk(gpuRest, refRest, 'result');
   });
 });
+
+/** Run the CLI; resolves with the exit code and output (never rejects). */
+function cliRun(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/faithbench.js', ...args], { encoding: 'utf8', env: { ...process.env, ...env } }, (error, out, err) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, out, err }),
+    );
+  });
+}
+
+/** The CLI's own error lines (Dawn prints its driver warnings to the same stderr, natively). */
+const errorLines = (err: string) => err.split('\n').filter((l) => l.startsWith('faithbench: error:'));
+
+describe.skipIf(skip)('choosing webgpu', () => {
+  it('the automatic order never takes a software adapter; doctor names it and says why', async () => {
+    const r = await cliRun(['doctor', '--json'], { FAITHBENCH_BACKEND: undefined });
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out) as { backend: string; backends: Array<{ name: string; available: boolean; reason?: string; adapter?: { software: boolean; api: string } }> };
+    const probe = report.backends.find((b) => b.name === 'webgpu')!;
+    expect(probe.adapter).toBeDefined(); // named, even when not chosen
+    if (probe.adapter!.software) {
+      expect(report.backend).not.toBe('webgpu');
+      expect(probe.available).toBe(false);
+      expect(probe.reason).toMatch(/software adapter.*FAITHBENCH_BACKEND=webgpu forces it/);
+    }
+    const forced = await cliRun(['doctor'], { FAITHBENCH_BACKEND: 'webgpu' });
+    expect(forced.code, forced.err).toBe(0);
+    expect(forced.out).toMatch(/^backend: webgpu/m);
+    expect(forced.out).toMatch(/^gpu adapter: .* via (OpenGL|Vulkan|Metal|D3D12)/m);
+  });
+
+  it('FAITHBENCH_BACKEND=webgpu without an adapter: one line why, exit 1, no fallback to wasm', async () => {
+    if (found.ok && found.summary.api !== 'opengl') return; // a native GPU answers: EGL cannot be broken from here
+    const out = join(mkdtempSync(join(tmpdir(), 'fb-webgpu-bad-')), 'never.json');
+    // EGL on X11 without a display: Mesa cannot start, so Dawn's OpenGL backend finds nothing
+    const r = await cliRun(['prune', '--method', 'zero', '--model', 'dense-d64', '--task', 'pronoun', '--out', out], { FAITHBENCH_BACKEND: 'webgpu', EGL_PLATFORM: 'x11', DISPLAY: '' });
+    expect(r.code).toBe(1);
+    const lines = errorLines(r.err);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^faithbench: error: backend "webgpu" \(FAITHBENCH_BACKEND\) cannot start: no GPU adapter \(.*opengl: Dawn found no adapter/);
+    expect(r.out).toBe('');
+    expect(readdirSync(join(out, '..'))).toEqual([]);
+  });
+
+  it('FAITHBENCH_BACKEND naming a backend whose package is missing: one line, exit 1', async () => {
+    let installed = true;
+    try {
+      await import('@tensorflow/tfjs-node' as string);
+    } catch {
+      installed = false;
+    }
+    if (installed) return;
+    const r = await cliRun(['doctor'], { FAITHBENCH_BACKEND: 'tensorflow' });
+    expect(r.code).toBe(1);
+    expect(errorLines(r.err)).toEqual(['faithbench: error: backend "tensorflow" (FAITHBENCH_BACKEND) cannot start: @tensorflow/tfjs-node is not installed (optional; its installer downloads libtensorflow)']);
+  });
+});

@@ -9,8 +9,9 @@ export function register(program: Command): void {
     .description('print the chosen backend, versions, threads and what is missing and why')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const probes = await probeBackends();
+      // the chosen (or named) backend first: a named one that cannot start fails in one line
       const info = await initBackend();
+      const probes = await probeBackends();
       const report = {
         backend: info.name,
         backend_package_version: info.packageVersion,

@@ -293,5 +293,5 @@ export function patchWebgpuKernels(): void {
 /** One line naming the adapter: device, API, and whether it is software. */
 export function describeAdapter(s: GpuAdapterSummary): string {
   const name = [s.vendor, s.device || s.architecture].filter(Boolean).join(' ') || 'unknown device';
-  return `${name} via ${s.api === 'opengl' ? 'OpenGL' : s.api === 'vulkan' ? 'Vulkan' : s.api === 'metal' ? 'Metal' : 'D3D12'}${s.software ? ' (software)' : ''}`;
+  return `${name}${s.description ? ` [${s.description}]` : ''} via ${s.api === 'opengl' ? 'OpenGL' : s.api === 'vulkan' ? 'Vulkan' : s.api === 'metal' ? 'Metal' : 'D3D12'}${s.software ? ' (software)' : ''}`;
 }
