@@ -129,7 +129,8 @@ function summarise(api: GpuApi, adapter: DawnAdapter): GpuAdapterSummary {
   const info = adapter.info;
   const s = { api, vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' };
   const fallback = info.isFallbackAdapter === true;
-  return { ...s, software: fallback || SOFTWARE.test(`${s.vendor} ${s.architecture} ${s.device} ${s.description}`) };
+  // parsed: the strings come from a native driver
+  return GpuAdapterSummary.parse({ ...s, software: fallback || SOFTWARE.test(`${s.vendor} ${s.architecture} ${s.device} ${s.description}`) });
 }
 
 async function adapterFor(d: DawnModule, api: GpuApi): Promise<DawnAdapter | null> {
