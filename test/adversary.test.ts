@@ -8,6 +8,9 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
+/** The problems here evaluate synchronously (plain numbers); the search awaits either kind. */
+type SyncProblem = Omit<AdversaryProblem, 'evaluate'> & { evaluate: (s: Uint8Array) => { loss: number; acc: number } };
+
 const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)));
 
 /** Random numbers in ±[lo, hi], seeded. */
@@ -20,7 +23,7 @@ function planted(M: number, seed: string, lo = 0.2, hi = 1): number[] {
  * E examples, example e has logit z_e(s) = b_e + w_e·s; loss = mean softplus(−z_e); acc = mean [z_e > 0].
  * One pattern s is applied to every example.
  */
-function logisticProblem(ws: number[][], bs: number[], calls?: Uint8Array[]): AdversaryProblem {
+function logisticProblem(ws: number[][], bs: number[], calls?: Uint8Array[]): SyncProblem {
   const M = ws[0].length;
   const W = tf.tensor2d(ws); // [E, M]
   const B = tf.tensor1d(bs);
@@ -52,7 +55,7 @@ function allPatterns(M: number): Uint8Array[] {
   return out;
 }
 
-const isSingleFlipLocalMax = (p: AdversaryProblem, s: Uint8Array): boolean => {
+const isSingleFlipLocalMax = (p: SyncProblem, s: Uint8Array): boolean => {
   const base = p.evaluate(s).loss;
   for (let i = 0; i < s.length; i++) {
     const t = s.slice();
@@ -63,12 +66,12 @@ const isSingleFlipLocalMax = (p: AdversaryProblem, s: Uint8Array): boolean => {
 };
 
 describe('signPgdStep', () => {
-  it('ascends by step·sign(grad), clipped to [0, 1], and returns the loss before the step', () => {
+  it('ascends by step·sign(grad), clipped to [0, 1], and returns the loss before the step', async () => {
     const a = tf.variable(tf.tensor1d([0.5, 0.95, 0.05, 0.3]));
     const w = tf.tensor1d([1, 2, -3, 0]);
     const f = (x: tf.Tensor1D) => tf.sum(tf.mul(w, x)) as tf.Scalar;
     const before = tf.memory().numTensors;
-    const l0 = signPgdStep(a, f, 0.1);
+    const l0 = await signPgdStep(a, f, 0.1);
     expect(tf.memory().numTensors).toBe(before);
     expect(l0).toBeCloseTo(0.5 + 1.9 - 0.15, 5);
     const v = Array.from(a.dataSync());
@@ -80,14 +83,14 @@ describe('signPgdStep', () => {
 });
 
 describe('worstCasePattern', () => {
-  it('finds the planted worst pattern of a linear-logistic problem exactly (s_i = 1 iff w_i < 0)', () => {
+  it('finds the planted worst pattern of a linear-logistic problem exactly (s_i = 1 iff w_i < 0)', async () => {
     const M = 32;
     const w = planted(M, 'planted-w');
     const p = logisticProblem([w], [2]);
     const expected = Uint8Array.from(w, (x) => (x < 0 ? 1 : 0));
     const before = tf.memory().numTensors;
     for (const greedyFlips of [0, 40]) {
-      const r = worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips, seed: 1 });
+      const r = await worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips, seed: 1 });
       expect(Array.from(r.pattern)).toEqual(Array.from(expected));
       expect(r.loss).toBeCloseTo(p.evaluate(expected).loss, 10);
       expect(r.trace).toHaveLength(3);
@@ -97,7 +100,7 @@ describe('worstCasePattern', () => {
     expect(tf.memory().numTensors).toBe(before); // no leaks
   });
 
-  it('greedy flips improve on rounding when the relaxation misleads (pairwise interactions)', () => {
+  it('greedy flips improve on rounding when the relaxation misleads (pairwise interactions)', async () => {
     // Exact loss: a quadratic pseudo-Boolean function with pairwise interactions,
     //   L(s) = Σ w_i s_i + Σ_{i<j} C_ij s_i s_j.
     // Relaxed loss: its multilinear extension plus a term that vanishes on every binary pattern
@@ -119,7 +122,7 @@ describe('worstCasePattern', () => {
       }
       return l;
     };
-    const p: AdversaryProblem = {
+    const p: SyncProblem = {
       size: M,
       relaxedLoss: (a) =>
         tf.tidy(() => {
@@ -133,8 +136,8 @@ describe('worstCasePattern', () => {
     const globalMax = Math.max(...allPatterns(M).map(exact));
 
     const opts = { restarts: 6, pgdSteps: 20, stepSize: 0.1, seed: 3 };
-    const rounding = worstCasePattern(p, { ...opts, greedyFlips: 0 });
-    const greedy = worstCasePattern(p, { ...opts, greedyFlips: 200 });
+    const rounding = await worstCasePattern(p, { ...opts, greedyFlips: 0 });
+    const greedy = await worstCasePattern(p, { ...opts, greedyFlips: 200 });
     // same starts, same PGD: the rounded losses agree restart by restart
     expect(greedy.trace.map((t) => t.roundedLoss)).toEqual(rounding.trace.map((t) => t.roundedLoss));
     expect(rounding.loss).toBeLessThan(globalMax - 1e-9);
@@ -144,13 +147,13 @@ describe('worstCasePattern', () => {
     expect(isSingleFlipLocalMax(p, greedy.pattern)).toBe(true);
     expect(greedy.loss).toBeCloseTo(globalMax, 9);
     // random flip order also ends at a single-flip local maximum
-    const rand = worstCasePattern(p, { ...opts, greedyFlips: 200, flipOrder: 'random' });
+    const rand = await worstCasePattern(p, { ...opts, greedyFlips: 200, flipOrder: 'random' });
     expect(isSingleFlipLocalMax(p, rand.pattern)).toBe(true);
     mask.dispose();
     wt.dispose();
   });
 
-  it('uses ONE pattern for the whole evaluation set, not a per-example worst case', () => {
+  it('uses ONE pattern for the whole evaluation set, not a per-example worst case', async () => {
     const M = 10;
     const E = 4;
     // examples disagree: each one's worst pattern (s_i = 1 iff w_e,i < 0) differs from the others'
@@ -158,7 +161,7 @@ describe('worstCasePattern', () => {
     const bs = [1.5, 1, 2, 0.5];
     const calls: Uint8Array[] = [];
     const p = logisticProblem(ws, bs, calls);
-    const r = worstCasePattern(p, { restarts: 4, pgdSteps: 15, stepSize: 0.1, greedyFlips: 30, seed: 7 });
+    const r = await worstCasePattern(p, { restarts: 4, pgdSteps: 15, stepSize: 0.1, greedyFlips: 30, seed: 7 });
 
     // the callback only ever saw single patterns of length M
     expect(calls.length).toBe(r.evaluations);
@@ -178,38 +181,38 @@ describe('worstCasePattern', () => {
     expect(r.loss).toBeCloseTo(bruteBest, 10);
   });
 
-  it('is deterministic for a seed, and restarts are independent streams', () => {
+  it('is deterministic for a seed, and restarts are independent streams', async () => {
     const M = 16;
     const p = logisticProblem([planted(M, 'det-a'), planted(M, 'det-b')], [0.5, 1]);
     const o = { restarts: 3, pgdSteps: 4, stepSize: 0.1, greedyFlips: 10, seed: 11 };
-    const a = worstCasePattern(p, o);
-    const b = worstCasePattern(p, o);
+    const a = await worstCasePattern(p, o);
+    const b = await worstCasePattern(p, o);
     expect(Array.from(a.pattern)).toEqual(Array.from(b.pattern));
     expect(a.loss).toBe(b.loss);
     expect(a.trace).toEqual(b.trace);
-    const c = worstCasePattern(p, { ...o, seed: 12 });
+    const c = await worstCasePattern(p, { ...o, seed: 12 });
     expect(c.trace[0].pgd).not.toEqual(a.trace[0].pgd);
-    const more = worstCasePattern(p, { ...o, restarts: 4 });
+    const more = await worstCasePattern(p, { ...o, restarts: 4 });
     expect(more.trace.slice(0, 3)).toEqual(a.trace);
   });
 
-  it('with a budget K restores at most K nodes, and finds the K most harmful on a linear problem', () => {
+  it('with a budget K restores at most K nodes, and finds the K most harmful on a linear problem', async () => {
     const M = 32;
     const w = planted(M, 'planted-budget');
     const p = logisticProblem([w], [2]);
     const harmful = w.map((x, i) => [x, i] as const).filter(([x]) => x < 0).sort((a, b) => a[0] - b[0]);
     for (const K of [1, 3, 5]) {
-      const r = worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: K });
+      const r = await worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: K });
       const on = Array.from(r.pattern).reduce((a, b) => a + b, 0);
       expect(on).toBeLessThanOrEqual(K);
       // the loss is monotone in each harmful node: the optimum is the K most negative weights
       const best = new Uint8Array(M);
       for (const [, i] of harmful.slice(0, K)) best[i] = 1;
-      expect(r.loss).toBeCloseTo(p.evaluate(best).loss, 10);
+      expect(r.loss).toBeCloseTo((await p.evaluate(best)).loss, 10);
     }
     // an unbounded search on the same problem does strictly more harm
-    const free = worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1 });
-    expect(free.loss).toBeGreaterThan(worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: 1 }).loss);
+    const free = await worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1 });
+    expect(free.loss).toBeGreaterThan((await worstCasePattern(p, { restarts: 3, pgdSteps: 15, stepSize: 0.1, greedyFlips: 40, seed: 1, maxOn: 1 })).loss);
   });
 
   it('projectTopK keeps the K largest coordinates', () => {
@@ -217,35 +220,35 @@ describe('worstCasePattern', () => {
     expect(Array.from(projectTopK(Float32Array.from([0.3, 0.3]), 5))).toEqual(Array.from(Float32Array.from([0.3, 0.3])));
   });
 
-  it('rejects bad options', () => {
+  it('rejects bad options', async () => {
     const p = logisticProblem([[1, -1]], [0]);
-    expect(() => worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0, maxOn: -1 })).toThrow(/maxOn/);
-    expect(() => worstCasePattern(p, { restarts: 0, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0 })).toThrow(/restarts/);
-    expect(() => worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0, greedyFlips: 0, seed: 0 })).toThrow(/stepSize/);
+    await expect(worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0, maxOn: -1 })).rejects.toThrow(/maxOn/);
+    await expect(worstCasePattern(p, { restarts: 0, pgdSteps: 1, stepSize: 0.1, greedyFlips: 0, seed: 0 })).rejects.toThrow(/restarts/);
+    await expect(worstCasePattern(p, { restarts: 1, pgdSteps: 1, stepSize: 0, greedyFlips: 0, seed: 0 })).rejects.toThrow(/stepSize/);
   });
 });
 
 describe('randomPatterns', () => {
-  it('keeps each node with probability ≈ keepProb, deterministically for a seed', () => {
+  it('keeps each node with probability ≈ keepProb, deterministically for a seed', async () => {
     const M = 50;
     // loss = share of nodes kept, acc = whether node 0 is kept
-    const p: AdversaryProblem = {
+    const p: SyncProblem = {
       size: M,
       relaxedLoss: (a) => tf.mean(a) as tf.Scalar,
       evaluate: (s) => ({ loss: s.reduce((x, y) => x + y, 0) / M, acc: s[0] }),
     };
     for (const keepProb of [0.5, 0.2]) {
-      const r = randomPatterns(p, 200, keepProb, 5);
+      const r = await randomPatterns(p, 200, keepProb, 5);
       expect(r.losses).toHaveLength(200);
       expect(r.meanLoss).toBeCloseTo(keepProb, 1); // 10,000 draws: sd ≈ 0.005
       expect(Math.abs(r.meanLoss - keepProb)).toBeLessThan(0.02);
       expect(Math.abs(r.meanAcc - keepProb)).toBeLessThan(0.12); // 200 draws of node 0
       expect(r.meanKept).toBeCloseTo(r.meanLoss, 12);
-      expect(randomPatterns(p, 200, keepProb, 5).losses).toEqual(r.losses);
+      expect((await randomPatterns(p, 200, keepProb, 5)).losses).toEqual(r.losses);
     }
-    expect(randomPatterns(p, 5, 1, 0).meanLoss).toBe(1);
+    expect((await randomPatterns(p, 5, 1, 0)).meanLoss).toBe(1);
     // the bounded adversary's random counterpart restores exactly K nodes
-    expect(randomPatterns(p, 20, 0.5, 3, 7).losses.every((l) => l === 7 / M)).toBe(true);
-    expect(randomPatterns(p, 5, 0, 0).meanLoss).toBe(0);
+    expect((await randomPatterns(p, 20, 0.5, 3, 7)).losses.every((l) => l === 7 / M)).toBe(true);
+    expect((await randomPatterns(p, 5, 0, 0)).meanLoss).toBe(0);
   });
 });

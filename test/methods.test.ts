@@ -10,16 +10,16 @@ import { wasm, TINY } from './helpers.ts';
 beforeAll(wasm);
 
 describe('discretisation by scan', () => {
-  it('returns the smallest count meeting the target on a monotone case', () => {
+  it('returns the smallest count meeting the target on a monotone case', async () => {
     for (const threshold of [1, 7, 63, 99, 100]) {
       const loss = (n: number) => (n >= threshold ? 0.1 : 1 - n / 1000);
-      const d = scanPrefix(loss, 100, 0.15);
+      const d = await scanPrefix(loss, 100, 0.15);
       expect(d.size).toBe(threshold);
       expect(d.loss).toBeLessThanOrEqual(0.15);
     }
   });
-  it('returns the full size when even the whole model misses the target', () => {
-    const d = scanPrefix(() => 0.5, 50, 0.15);
+  it('returns the full size when even the whole model misses the target', async () => {
+    const d = await scanPrefix(() => 0.5, 50, 0.15);
     expect(d).toMatchObject({ size: 50, passed: false });
   });
 });

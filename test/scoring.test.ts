@@ -91,41 +91,41 @@ describe('the overall on hand-built circuits', () => {
 describe('the size-matched null', () => {
   // a "task" where a random circuit passes iff it keeps node 0 (1 in 10 of the nodes)
   const passes = (keep: Float32Array) => keep[0] === 1;
-  it('is conditioned on passing where random circuits of the size pass', () => {
-    const n = sizeMatchedNull(10, 5, 8, 1, 4, passes);
+  it('is conditioned on passing where random circuits of the size pass', async () => {
+    const n = await sizeMatchedNull(10, 5, 8, 1, 4, passes);
     expect(n.kind).toBe('passing');
     expect(n.keeps).toHaveLength(8);
     expect(n.keeps.every(passes)).toBe(true);
     expect(n.keeps.every((k) => k.reduce((a, b) => a + b, 0) === 5)).toBe(true);
     expect(n.passing).toBe(8);
   });
-  it('falls back to unconditional draws (the first R) where none pass, after 2R candidates', () => {
-    const n = sizeMatchedNull(1000, 3, 8, 1, 4, () => false);
+  it('falls back to unconditional draws (the first R) where none pass, after 2R candidates', async () => {
+    const n = await sizeMatchedNull(1000, 3, 8, 1, 4, () => false);
     expect(n).toMatchObject({ kind: 'unconditional', candidates: 16, passing: 0 });
     expect(n.keeps.map((k) => Array.from(k).join(''))).toEqual(randomKeeps(1000, 3, 8, 1).map((k) => Array.from(k).join('')));
   });
-  it('the whole model is its own null, and passes', () => {
-    const n = sizeMatchedNull(10, 10, 4, 0, 4, () => true);
+  it('the whole model is its own null, and passes', async () => {
+    const n = await sizeMatchedNull(10, 10, 4, 0, 4, () => true);
     expect(n.kind).toBe('passing');
     expect(n.keeps.every((k) => k.every((x) => x === 1))).toBe(true);
   });
 });
 
 describe('discretisation by scan', () => {
-  it('finds a small passing prefix where bisection would not (loss not monotone along the ranking)', () => {
+  it('finds a small passing prefix where bisection would not (loss not monotone along the ranking)', async () => {
     // passes at 80..120, fails at 121..1407 (adding nodes back breaks a cancellation), passes at 1408
     const loss = (n: number) => (n >= 80 && n <= 120) || n === 1408 ? 0.1 : 2.5;
-    const r = scanPrefix(loss, 1408, 0.15);
+    const r = await scanPrefix(loss, 1408, 0.15);
     expect(r.passed).toBe(true);
     expect(r.size).toBeLessThanOrEqual(120);
     expect(r.monotone).toBe(false);
   });
-  it('returns the exact smallest passing size on a monotone curve', () => {
-    const r = scanPrefix((n) => (n >= 74 ? 0.1 : 1), 1408, 0.15);
+  it('returns the exact smallest passing size on a monotone curve', async () => {
+    const r = await scanPrefix((n) => (n >= 74 ? 0.1 : 1), 1408, 0.15);
     expect(r).toMatchObject({ size: 74, passed: true, monotone: true });
   });
-  it('never returns the empty circuit, and reports failure when nothing passes', () => {
-    expect(scanPrefix(() => 0, 100, 0.15).size).toBe(1);
-    expect(scanPrefix(() => 1, 100, 0.15)).toMatchObject({ size: 100, passed: false });
+  it('never returns the empty circuit, and reports failure when nothing passes', async () => {
+    expect((await scanPrefix(() => 0, 100, 0.15)).size).toBe(1);
+    expect(await scanPrefix(() => 1, 100, 0.15)).toMatchObject({ size: 100, passed: false });
   });
 });

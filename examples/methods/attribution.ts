@@ -16,19 +16,22 @@ export default defineMethod({
     targetLoss: z.number().positive().default(0.15),
     prompts: z.number().int().positive().default(128),
   }),
-  discover(model, task, budget, options, ctx) {
+  async discover(model, task, budget, options, ctx) {
     const slots = siteSlots(model.cfg);
     const kind = task.loss;
     const batch = toTensors(stackPrompts(ctx.trainPrompts.slice(0, options.prompts)));
     const keep = slots.map((s) => tf.variable(tf.ones([s.width]), true, `attr_${s.name}_${budget.seed}`));
-    const grads = tf.tidy(() => {
+    const gradTensors = tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
         const k = Object.fromEntries(slots.map((s, i) => [s.name, keep[i]]));
         const logits = tf.squeeze(forward(model.params, model.cfg, batch.ids, { keep: k, lastPositionOnly: true }).logits, [1]) as tf.Tensor2D;
         return taskLoss(logits, batch, kind);
       }, keep);
-      return keep.map((v) => tf.abs(grads[v.name]).dataSync() as Float32Array);
+      return keep.map((v) => tf.abs(grads[v.name]));
     });
+    // read asynchronously: the webgpu backend has no synchronous read in Node
+    const grads = (await Promise.all(gradTensors.map((t) => t.data()))) as Float32Array[];
+    gradTensors.forEach((t) => t.dispose());
     keep.forEach((v) => v.dispose());
     disposeBatch(batch);
     const ids = allNodeIds(model.cfg);
@@ -36,7 +39,7 @@ export default defineMethod({
     slots.forEach((s, i) => score.set(grads[i], s.offset));
     const ranking = Array.from(score.keys()).sort((a, b) => score[b] - score[a] || a - b).map((i) => ids[i]);
     // the shared discretisation: the smallest prefix meeting the target, found by scan
-    const cut = ctx.smallestPassingPrefix(ranking, 'zero', false);
+    const cut = await ctx.smallestPassingPrefix(ranking, 'zero', false);
     ctx.log(`attribution: ${cut.nodes.length} nodes, validation loss ${cut.loss.toFixed(4)}`);
     return { nodes: cut.nodes, ranking, ablation: 'zero', frozenNorms: false, nominalLoss: cut.loss };
   },

@@ -27,8 +27,8 @@ export interface AdversaryProblem {
   size: number;
   /** Differentiable loss of a relaxed pattern a ∈ [0,1]^M (tensor [M]); larger = worse for the circuit. */
   relaxedLoss: (a: tf.Tensor1D) => tf.Scalar;
-  /** Exact evaluation of ONE binary pattern applied to the whole evaluation set: mean loss and binary accuracy. */
-  evaluate: (s: Uint8Array) => { loss: number; acc: number };
+  /** Exact evaluation of ONE binary pattern applied to the whole evaluation set: mean loss and binary accuracy (async: tensors are read with `await data()`). */
+  evaluate: (s: Uint8Array) => { loss: number; acc: number } | Promise<{ loss: number; acc: number }>;
 }
 
 export interface AdversaryOptions {
@@ -90,34 +90,37 @@ export interface AdversaryResult {
  * a ← clip(a + step·sign(∇a L(a)), 0, 1). Returns L(a) before the step. Coordinates with a zero
  * gradient do not move. Leaks no tensors (the variable keeps its identity).
  */
-export function signPgdStep(a: tf.Variable, relaxedLoss: (a: tf.Tensor1D) => tf.Scalar, stepSize: number): number {
-  return signPgdStepInfo(a, relaxedLoss, stepSize).loss;
+export async function signPgdStep(a: tf.Variable, relaxedLoss: (a: tf.Tensor1D) => tf.Scalar, stepSize: number): Promise<number> {
+  return (await signPgdStepInfo(a, relaxedLoss, stepSize)).loss;
 }
 
 /** As signPgdStep, also reporting how far the step moved a (max |Δa|; 0 = fixed point). */
-export function signPgdStepInfo(
+export async function signPgdStepInfo(
   a: tf.Variable,
   relaxedLoss: (a: tf.Tensor1D) => tf.Scalar,
   stepSize: number,
-): { loss: number; moved: number } {
-  return tf.tidy(() => {
+): Promise<{ loss: number; moved: number }> {
+  const [value, moved] = tf.tidy(() => {
     const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => relaxedLoss(x as tf.Tensor1D))(a);
     const next = tf.clipByValue(tf.add(a, tf.mul(tf.sign(grad), stepSize)), 0, 1);
-    const moved = tf.max(tf.abs(tf.sub(next, a)));
-    const loss = value.dataSync()[0];
-    const mv = a.size === 0 ? 0 : moved.dataSync()[0];
+    const moved = a.size === 0 ? tf.scalar(0) : tf.max(tf.abs(tf.sub(next, a)));
     a.assign(next);
-    return { loss, moved: mv };
+    return [value, moved];
   });
+  const [l, mv] = await Promise.all([value.data(), moved.data()]);
+  tf.dispose([value, moved]);
+  return { loss: l[0], moved: mv[0] };
 }
 
 /** ∇a L at a point given as numbers (used at binary patterns to rank flips). */
-function gradientAt(p: AdversaryProblem, s: ArrayLike<number>): Float32Array {
-  return tf.tidy(() => {
+async function gradientAt(p: AdversaryProblem, s: ArrayLike<number>): Promise<Float32Array> {
+  const g = tf.tidy(() => {
     const x = tf.tensor1d(Float32Array.from(s));
-    const g = tf.grad((t: tf.Tensor) => p.relaxedLoss(t as tf.Tensor1D))(x);
-    return Float32Array.from(g.dataSync());
+    return tf.grad((t: tf.Tensor) => p.relaxedLoss(t as tf.Tensor1D))(x);
   });
+  const out = Float32Array.from(await g.data());
+  g.dispose();
+  return out;
 }
 
 function checkOptions(p: AdversaryProblem, o: AdversaryOptions): void {
@@ -140,7 +143,7 @@ export function projectTopK(a: Float32Array, K: number): Float32Array {
 }
 
 /** Search for the single keep pattern that maximises the exact loss (see the file header). */
-export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): AdversaryResult {
+export async function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Promise<AdversaryResult> {
   checkOptions(p, o);
   const M = p.size;
   const order = o.flipOrder ?? 'gradient';
@@ -148,9 +151,9 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
   const trace: RestartTrace[] = [];
   let best: { pattern: Uint8Array; loss: number; acc: number; restart: number } | undefined;
   let evaluations = 0;
-  const evaluate = (s: Uint8Array) => {
+  const evaluate = async (s: Uint8Array) => {
     evaluations++;
-    const r = p.evaluate(s);
+    const r = await p.evaluate(s);
     if (!Number.isFinite(r.loss)) throw new Error(`adversary: evaluate returned a non-finite loss (${r.loss})`);
     return r;
   };
@@ -168,15 +171,15 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
     let relaxed: Float32Array;
     try {
       for (let t = 0; t < o.pgdSteps && M > 0; t++) {
-        const { loss, moved } = signPgdStepInfo(a, p.relaxedLoss, o.stepSize);
+        const { loss, moved } = await signPgdStepInfo(a, p.relaxedLoss, o.stepSize);
         pgd.push(loss);
         if (K < M) {
-          const projected = projectTopK(Float32Array.from(a.dataSync()), K);
+          const projected = projectTopK(Float32Array.from(await a.data()), K);
           tf.tidy(() => a.assign(tf.tensor1d(projected)));
         }
         if (moved === 0) break; // fixed point: every coordinate sits at a bound its gradient pushes against
       }
-      relaxed = Float32Array.from(a.dataSync()); // a copy: some backends hand out their storage
+      relaxed = Float32Array.from(await a.data()); // a copy: some backends hand out their storage
     } finally {
       a.dispose();
     }
@@ -185,7 +188,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
     const s = new Uint8Array(M);
     for (let i = 0; i < M; i++) s[i] = relaxed[i] >= 0.5 ? 1 : 0;
     let on = s.reduce((n, x) => n + x, 0);
-    let cur = evaluate(s);
+    let cur = await evaluate(s);
     const roundedLoss = cur.loss;
 
     // 4. greedy single flips
@@ -196,7 +199,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
       let g: Float32Array | null = null;
       if (order === 'random') candidates = shuffledIndices(M, rng);
       else {
-        const grad = (g = gradientAt(p, s));
+        const grad = (g = await gradientAt(p, s));
         // first-order gain of flipping i: +g_i for 0→1, −g_i for 1→0; most promising first
         const gain = (i: number) => (s[i] ? -grad[i] : grad[i]);
         candidates = Array.from({ length: M }, (_, i) => i).sort((i, j) => gain(j) - gain(i) || i - j);
@@ -214,7 +217,7 @@ export function worstCasePattern(p: AdversaryProblem, o: AdversaryOptions): Adve
         tried++;
         s[i] ^= 1;
         if (j >= 0) s[j] = 0;
-        const next = evaluate(s);
+        const next = await evaluate(s);
         if (worse(next, cur)) {
           cur = next;
           if (j < 0) on += s[i] ? 1 : -1;
@@ -248,7 +251,7 @@ export interface RandomPatternsResult {
  * Baseline for check 5: `n` random patterns, each node kept (1) independently with probability
  * `keepProb` (0.5 = each ablated with p = 0.5), each evaluated exactly over the whole set.
  */
-export function randomPatterns(p: AdversaryProblem, n: number, keepProb = 0.5, seed = 0, maxOn?: number): RandomPatternsResult {
+export async function randomPatterns(p: AdversaryProblem, n: number, keepProb = 0.5, seed = 0, maxOn?: number): Promise<RandomPatternsResult> {
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`randomPatterns: n must be ≥ 1, got ${n}`);
   if (!(keepProb >= 0 && keepProb <= 1)) throw new Error(`randomPatterns: keepProb must be in [0, 1], got ${keepProb}`);
   const rng = seedrandom(`faithbench-adversary-random:${seed}`);
@@ -266,7 +269,7 @@ export function randomPatterns(p: AdversaryProblem, n: number, keepProb = 0.5, s
         s[i] = rng() < keepProb ? 1 : 0;
         kept += s[i];
       }
-    const r = p.evaluate(s);
+    const r = await p.evaluate(s);
     losses.push(r.loss);
     accs.push(r.acc);
   }

@@ -72,7 +72,7 @@ export function register(program: Command): void {
       const fast = fastKernelsEnabled();
       const fma = fast ? getFastKernels().fma : undefined;
       const cases = [...BENCH_CASES, ...(await methodBenchCases())];
-      const result: BenchResult = runEngineBench(steps, cases);
+      const result: BenchResult = await runEngineBench(steps, cases);
       const torch = opts.torch ? runTorchReference(steps, torchThreads, opts.torchScript) : undefined;
       const ratios: Record<string, number> = {};
       if (torch && !('skipped' in torch)) {

@@ -19,7 +19,14 @@ export function register(program: Command): void {
       loadFilterModel();
       const limit = Math.max(1, Number(opts.limit) || 200);
       const models = ZOO_IDS.filter((id) => existsSync(modelPath(id))).map((id) => loadModel(id));
-      const rows = listTasks().map((t) => ({
+      const rows = [];
+      for (const t of listTasks()) {
+        const competence: Record<string, Record<string, number>> = {};
+        for (const m of models) {
+          competence[m.id] = {};
+          for (const s of t.splits.filter((x) => x !== 'train')) competence[m.id][s] = (await evaluatePrompts(m, t.id, taskPrompts(t.id, s, { limit }))).pCorrect;
+        }
+        rows.push({
         id: t.id,
         description: t.description,
         loss: t.loss,
@@ -27,13 +34,9 @@ export function register(program: Command): void {
         foil: t.foilDescription,
         prompt_length: t.promptLength,
         splits: Object.fromEntries(t.splits.map((s) => [s, taskPrompts(t.id, s).length])),
-        competence: Object.fromEntries(
-          models.map((m) => [
-            m.id,
-            Object.fromEntries(t.splits.filter((s) => s !== 'train').map((s) => [s, evaluatePrompts(m, t.id, taskPrompts(t.id, s, { limit })).pCorrect])),
-          ]),
-        ),
-      }));
+        competence,
+        });
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;

@@ -69,7 +69,7 @@ export function register(program: Command): void {
         process.stderr.write(`stopped; resume state saved to ${statePath}. Run the same command to resume.\n`);
         process.exit(130);
       }
-      const hash = saveModel(out, res.params, {
+      const hash = await saveModel(out, res.params, {
         kind: 'faithbench-model',
         id,
         config: cfg,

@@ -15,11 +15,12 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       await initBackend();
       loadFilterModel();
-      const rows = ZOO_IDS.map((id) => {
+      const rows = [];
+      for (const id of ZOO_IDS) rows.push(await (async () => {
         const cfg = ZOO[id];
         if (!existsSync(modelPath(id))) return { id, trained: false as const, config: cfg.model };
         const m = loadModel(id);
-        const comp = competence(m);
+        const comp = await competence(m);
         return {
           id,
           trained: true as const,
@@ -35,7 +36,7 @@ export function register(program: Command): void {
           backend: m.meta.backend,
           train_wall_s: m.meta.train_wall_s,
         };
-      });
+      })());
       if (opts.json) {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;

@@ -5,15 +5,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
+import { findAdapter, installWebgpuBackend, patchWebgpuKernels, describeAdapter, type GpuAdapterSummary } from './webgpu.ts';
 
-export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const BackendName = z.enum(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 
-/** Preference order; native ones are optional packages that are usually absent. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * Preference order; native ones are optional packages that are usually absent, and webgpu
+ * is taken automatically only with a real GPU adapter (a software one only when named).
+ */
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 const PACKAGE_OF: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
@@ -26,6 +31,8 @@ export interface BackendProbe {
   /** why it is unavailable, when it is */
   reason?: string;
   version?: string;
+  /** webgpu: the adapter found (also when it is a software one the automatic order skips) */
+  adapter?: GpuAdapterSummary;
 }
 
 export interface BackendInfo {
@@ -35,6 +42,8 @@ export interface BackendInfo {
   simd?: boolean;
   threads: number;
   probes: BackendProbe[];
+  /** webgpu: the adapter in use */
+  adapter?: GpuAdapterSummary;
 }
 
 const require = createRequire(import.meta.url);
@@ -47,8 +56,28 @@ function packageVersion(pkg: string): string | undefined {
   }
 }
 
-async function tryLoad(name: BackendName): Promise<BackendProbe> {
+/** webgpu needs an adapter before its package loads; `forced` (asked for by name) accepts a software one. */
+async function probeWebgpu(forced: boolean): Promise<BackendProbe & { install?: () => Promise<void> }> {
+  const pkg = PACKAGE_OF.webgpu;
+  const found = await findAdapter(forced);
+  if (!found.ok) return { name: 'webgpu', package: pkg, available: false, reason: found.reason };
+  return { name: 'webgpu', package: pkg, available: true, version: found.packageVersion, adapter: found.summary, install: () => installWebgpuBackend(found.adapter) };
+}
+
+async function tryLoad(name: BackendName, forced = false): Promise<BackendProbe> {
   const pkg = PACKAGE_OF[name];
+  if (name === 'webgpu') {
+    const probe = await probeWebgpu(forced);
+    if (probe.install) {
+      try {
+        await probe.install();
+      } catch (err) {
+        return { name, package: pkg, available: false, reason: `backend failed to load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+      }
+    }
+    delete probe.install;
+    return probe;
+  }
   try {
     await import(pkg);
     return { name, package: pkg, available: true, version: packageVersion(pkg) };
@@ -84,7 +113,8 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   if (chosen) return chosen;
   const want = requested ?? process.env.FAITHBENCH_BACKEND;
   let order: readonly BackendName[] = BACKEND_ORDER;
-  if (want !== undefined && want !== '') {
+  const forced = want !== undefined && want !== '';
+  if (forced) {
     const parsed = BackendName.safeParse(want);
     if (!parsed.success) {
       throw new Error(`unknown backend "${want}" (FAITHBENCH_BACKEND): expected one of ${BACKEND_ORDER.join(', ')}`);
@@ -94,7 +124,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
   const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
   const probes: BackendProbe[] = [];
   for (const name of order) {
-    const probe = await tryLoad(name);
+    const probe = await tryLoad(name, forced);
     probes.push(probe);
     if (!probe.available) continue;
     const ok = await tf.setBackend(name);
@@ -109,6 +139,7 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
       const { registerWasmKernels } = await import('./wasm-kernels.ts');
       registerWasmKernels();
     }
+    if (name === 'webgpu') patchWebgpuKernels();
     chosen = {
       name,
       tfjsVersion: tf.version_core,
@@ -116,18 +147,31 @@ export async function initBackend(requested?: string): Promise<BackendInfo> {
       simd: name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : undefined,
       threads: name === 'wasm' ? 1 : 0,
       probes,
+      ...(probe.adapter ? { adapter: probe.adapter } : {}),
     };
     return chosen;
   }
+  // asked for by name: never a silent fallback to another backend
+  if (forced) throw new Error(`backend "${order[0]}" (FAITHBENCH_BACKEND) cannot start: ${probes[0].reason}`);
   const why = probes.map((p) => `${p.name}: ${p.reason}`).join('; ');
   throw new Error(`no usable TensorFlow.js backend (${why})`);
 }
 
-/** Every backend's availability, without switching to it (for `faithbench doctor`). */
+/**
+ * Every backend's availability, without switching to it (for `faithbench doctor`). webgpu is
+ * searched as if forced, so a software adapter is named, but it counts as available only
+ * when the automatic order would take it (a real GPU) or webgpu was asked for by name.
+ */
 export async function probeBackends(): Promise<BackendProbe[]> {
   const out: BackendProbe[] = [];
+  const webgpuForced = (process.env.FAITHBENCH_BACKEND ?? '') === 'webgpu';
   for (const name of BACKEND_ORDER) {
-    if (name === 'wasm' || name === 'cpu') {
+    if (name === 'webgpu') {
+      const { install: _unused, ...p } = await probeWebgpu(true);
+      if (p.adapter?.software && !webgpuForced) {
+        out.push({ ...p, available: false, reason: `only a software adapter (${describeAdapter(p.adapter)}): not chosen automatically; FAITHBENCH_BACKEND=webgpu forces it` });
+      } else out.push(p);
+    } else if (name === 'wasm' || name === 'cpu') {
       const v = packageVersion(PACKAGE_OF[name]);
       out.push({ name, package: PACKAGE_OF[name], available: v !== undefined, version: v, reason: v ? undefined : 'not installed' });
     } else {
@@ -140,4 +184,9 @@ export async function probeBackends(): Promise<BackendProbe[]> {
 export function currentBackend(): BackendInfo {
   if (!chosen) throw new Error('backend not initialised: call initBackend() first');
   return chosen;
+}
+
+/** Whether tensors on the current backend can be read synchronously: webgpu in Node cannot (its dataSync needs OffscreenCanvas). */
+export function canReadSync(): boolean {
+  return tf.getBackend() !== 'webgpu';
 }

@@ -34,10 +34,10 @@ function randomIds(rng: () => number, n: number, vocab: number): Int32Array {
   return a;
 }
 
-function timeIt(fn: () => void, steps: number, warmup = 3): number {
-  for (let i = 0; i < warmup; i++) fn();
+async function timeIt(fn: () => Promise<void>, steps: number, warmup = 3): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) fn();
+  for (let i = 0; i < steps; i++) await fn();
   return (performance.now() - t0) / steps;
 }
 
@@ -64,19 +64,19 @@ export function trainLoss(params: Params, cfg: ModelConfig, x: tf.Tensor2D, y: t
   return tf.mean(softmaxCrossEntropy(flat, y)) as tf.Scalar;
 }
 
-export function benchTrainStep(params: Params, cfg: ModelConfig, steps: number): number {
+export async function benchTrainStep(params: Params, cfg: ModelConfig, steps: number): Promise<number> {
   const rng = seedrandom('bench');
   const x = tf.tensor2d(randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize), [BENCH_BATCH, cfg.seqLen], 'int32');
   const y = tf.tensor1d(randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize), 'int32');
   const vars = namedParams(params).map(([, v]) => v);
   const step = makeAdamW(vars, 1e-3);
-  const ms = timeIt(() => {
+  const ms = await timeIt(async () => {
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => trainLoss(params, cfg, x, y), vars);
       step(vars.map((v) => grads[v.name]));
     });
-    // force completion so time is real work, not queued work
-    vars[0].dataSync();
+    // force completion so time is real work, not queued work (async: webgpu has no sync read)
+    await vars[0].data();
   }, steps);
   x.dispose();
   y.dispose();
@@ -86,7 +86,7 @@ export function benchTrainStep(params: Params, cfg: ModelConfig, steps: number):
 
 let benchRun = 0;
 
-export function benchPruneStep(params: Params, cfg: ModelConfig, steps: number): number {
+export async function benchPruneStep(params: Params, cfg: ModelConfig, steps: number): Promise<number> {
   benchRun++;
   const rng = seedrandom('bench-prune');
   const x = tf.tensor2d(randomIds(rng, BENCH_BATCH * BENCH_PROMPT_LEN, cfg.vocabSize), [BENCH_BATCH, BENCH_PROMPT_LEN], 'int32');
@@ -95,7 +95,7 @@ export function benchPruneStep(params: Params, cfg: ModelConfig, steps: number):
   const taus = slots.map((s) => tf.variable(tf.fill([s.width], 0.1), true, `bench_tau_${benchRun}_${s.name}`));
   // AdamW on the mask logits, then clamp τ to [−1, 1] (fused into the AdamW kernel)
   const step = makeAdamW(taus, 1e-2, [-1, 1]);
-  const ms = timeIt(() => {
+  const ms = await timeIt(async () => {
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
         const keep: Record<string, tf.Tensor> = {};
@@ -111,7 +111,7 @@ export function benchPruneStep(params: Params, cfg: ModelConfig, steps: number):
       }, taus);
       step(taus.map((t) => grads[t.name]));
     });
-    taus[0].dataSync();
+    await taus[0].data();
   }, steps * 2);
   x.dispose();
   y.dispose();
@@ -130,7 +130,7 @@ export interface BenchResult {
 export interface BenchCase {
   name: string;
   description: string;
-  run(params: Params, steps: number): number;
+  run(params: Params, steps: number): Promise<number>;
 }
 
 /** The timings runEngineBench reports, in order; push more cases here. */
@@ -151,11 +151,11 @@ export const BENCH_CASES: BenchCase[] = [
  * Run every bench case on a freshly initialised bench-config model (seed 0). The prune
  * case runs after training steps have changed the weights, as in the reference.
  */
-export function runEngineBench(steps = 10, cases: BenchCase[] = BENCH_CASES): BenchResult {
+export async function runEngineBench(steps = 10, cases: BenchCase[] = BENCH_CASES): Promise<BenchResult> {
   const params = initParams(BENCH_MODEL, 0);
   const out: Record<string, number> = {};
   try {
-    for (const c of cases) out[c.name] = round(c.run(params, steps));
+    for (const c of cases) out[c.name] = round(await c.run(params, steps));
   } finally {
     for (const [, v] of namedParams(params)) v.dispose();
   }

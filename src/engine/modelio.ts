@@ -36,8 +36,8 @@ export interface LoadedModel {
   hash: string;
 }
 
-export function saveModel(path: string, params: Params, meta: Omit<ModelMetadata, 'content_hash' | 'param_count' | 'density'>): string {
-  const tensors = namedParams(params).map(([name, v]) => ({ name, shape: v.shape, data: v.dataSync() as Float32Array }));
+export async function saveModel(path: string, params: Params, meta: Omit<ModelMetadata, 'content_hash' | 'param_count' | 'density'>): Promise<string> {
+  const tensors = await Promise.all(namedParams(params).map(async ([name, v]) => ({ name, shape: v.shape, data: (await v.data()) as Float32Array })));
   const density: Record<string, number> = {};
   for (const t of tensors) {
     if (t.shape.length !== 2) continue;

@@ -6,10 +6,11 @@
 // is never computed (the pruning step differentiates only the mask logits).
 //
 // Every op also has its reference form in stock tfjs ops (`*Reference`), used on the other
-// backends, when the fast kernels are switched off (useFastKernels(false) or
+// backends (webgpu included: none of its ops reads tensors back to the host), when the fast kernels are switched off (useFastKernels(false) or
 // FAITHBENCH_FAST_KERNELS=0), and by test/ops.test.ts to prove the two agree.
 import * as tf from '@tensorflow/tfjs-core';
 import { kthLargest } from './sparsity.ts';
+import { canReadSync } from './backend.ts';
 import { wasmKernelsRegistered } from './wasm-kernels.ts';
 
 let fastSwitch = process.env.FAITHBENCH_FAST_KERNELS !== '0';
@@ -197,6 +198,7 @@ export function absTopK(x: tf.Tensor, k: number): tf.Tensor {
  * Ties at the threshold are all kept (measure-zero for float activations).
  */
 export function absTopKMask(x: tf.Tensor, k: number): tf.Tensor {
+  if (!canReadSync()) return absTopKMaskReference(x, k);
   const width = x.shape[x.shape.length - 1];
   const data = x.dataSync() as Float32Array;
   const out = new Float32Array(data.length);
@@ -207,6 +209,19 @@ export function absTopKMask(x: tf.Tensor, k: number): tf.Tensor {
     for (let j = 0; j < width; j++) out[r + j] = Math.abs(data[r + j]) >= thr ? 1 : 0;
   }
   return tf.tensor(out, x.shape, 'float32');
+}
+
+/**
+ * The same mask from tensor ops, for backends that cannot read synchronously (webgpu): the
+ * k-th largest |x| per row (the least of topk's k), then |x| ≥ it (ties at the threshold all kept, as above).
+ */
+export function absTopKMaskReference(x: tf.Tensor, k: number): tf.Tensor {
+  return tf.tidy(() => {
+    const a = tf.abs(x);
+    // the smallest of the k largest (topk's `sorted: false` leaves them in any order)
+    const thr = tf.min(tf.topk(a, k, false).values, -1, true);
+    return tf.cast(tf.greaterEqual(a, thr), 'float32');
+  });
 }
 
 /** GELU, tanh approximation (as GPT-2). */

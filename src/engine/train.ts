@@ -95,15 +95,18 @@ interface OptState {
   v: tf.Variable[];
 }
 
-function toArrays(prefix: string, vars: tf.Variable[], names: string[]): NamedArray[] {
-  return vars.map((v, i) => ({ name: `${prefix}${names[i]}`, shape: v.shape, data: v.dataSync() as Float32Array }));
+function toArrays(prefix: string, vars: tf.Variable[], names: string[]): Promise<NamedArray[]> {
+  return Promise.all(vars.map(async (v, i) => ({ name: `${prefix}${names[i]}`, shape: v.shape, data: (await v.data()) as Float32Array })));
 }
 
 /** Apply weight sparsity in place to every matrix; returns per-matrix density. */
-export function applyWeightSparsity(params: Params, l0: number, minPerColumn: number, masks?: Map<string, tf.Tensor>): void {
-  for (const [name, v] of sparsifiedMatrices(params)) {
+export async function applyWeightSparsity(params: Params, l0: number, minPerColumn: number, masks?: Map<string, tf.Tensor>): Promise<void> {
+  const matrices = sparsifiedMatrices(params);
+  // one read of every matrix (webgpu reads only asynchronously; one await, not one per matrix)
+  const data = await Promise.all(matrices.map(([, v]) => v.data()));
+  for (const [k, [name, v]] of matrices.entries()) {
     const [rows, cols] = v.shape;
-    const w = v.dataSync() as Float32Array;
+    const w = data[k] as Float32Array;
     const mask = topMagnitudeMask(w, rows, cols, l0, minPerColumn);
     const out = new Float32Array(w.length);
     for (let i = 0; i < w.length; i++) out[i] = mask[i] ? w[i] : 0;
@@ -155,20 +158,22 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const evalRng = seedrandom(`eval-${cfg.seed}`);
   const evalBatches = Array.from({ length: cfg.evalBatches }, () => sampleTrainingBatch(evalRng, heldOut, cfg.batchSize, mc.seqLen));
 
-  const saveState = (step: number) => {
+  const saveState = async (step: number) => {
     if (!opts.statePath) return;
-    const tensors = [...toArrays('p.', vars, names), ...toArrays('m.', opt.m, names), ...toArrays('v.', opt.v, names)];
+    const tensors = [...(await toArrays('p.', vars, names)), ...(await toArrays('m.', opt.m, names)), ...(await toArrays('v.', opt.v, names))];
     saveSafetensors(opts.statePath, tensors, { kind: 'train-state', config_hash: hash, step, rng: rng.state(), curve });
   };
 
-  const evalLoss = (): number => {
+  const evalLoss = async (): Promise<number> => {
     let sum = 0;
     for (const b of evalBatches) {
-      sum += tf.tidy(() => {
+      const loss = tf.tidy(() => {
         const x = tf.tensor2d(b.input, [cfg.batchSize, mc.seqLen], 'int32');
         const y = tf.tensor2d(b.target, [cfg.batchSize, mc.seqLen], 'int32');
-        return lmLoss(params, mc, x, y).dataSync()[0];
+        return lmLoss(params, mc, x, y);
       });
+      sum += (await loss.data())[0];
+      loss.dispose();
     }
     return sum / evalBatches.length;
   };
@@ -180,14 +185,14 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     // the loop is synchronous tensor work: yield so signal handlers (Ctrl-C → save state) can run
     await new Promise((r) => setImmediate(r));
     if (opts.shouldStop?.()) {
-      saveState(step);
+      await saveState(step);
       completed = false;
       break;
     }
     const l0 = l0At(step, cfg.steps, cfg.l0Target);
     const lr = lrAt(cfg, step, l0);
     const batch = sampleTrainingBatch(rng, stories, cfg.batchSize, mc.seqLen);
-    const loss = tf.tidy(() => {
+    const lossT = tf.tidy(() => {
       const x = tf.tensor2d(batch.input, [cfg.batchSize, mc.seqLen], 'int32');
       const y = tf.tensor2d(batch.target, [cfg.batchSize, mc.seqLen], 'int32');
       const { value, grads } = tf.variableGrads(() => lmLoss(params, mc, x, y), vars);
@@ -204,15 +209,17 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
           weightDecay: decayed.has(names[i]) ? cfg.weightDecay : 0,
         });
       });
-      return value.dataSync()[0];
+      return value;
     });
-    if (cfg.l0Target < 1) applyWeightSparsity(params, l0, cfg.minPerColumn);
+    const loss = (await lossT.data())[0];
+    lossT.dispose();
+    if (cfg.l0Target < 1) await applyWeightSparsity(params, l0, cfg.minPerColumn);
     const point: CurvePoint = { step: step + 1, train_loss: loss, l0, lr };
-    if ((step + 1) % cfg.evalEvery === 0 || step + 1 === cfg.steps) point.val_loss = evalLoss();
+    if ((step + 1) % cfg.evalEvery === 0 || step + 1 === cfg.steps) point.val_loss = await evalLoss();
     if ((step + 1) % 10 === 0 || point.val_loss !== undefined || step + 1 === cfg.steps) curve.push(point);
     opts.onProgress?.({ step: step + 1, total: cfg.steps, loss, valLoss: point.val_loss });
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1} (loss ${loss})`);
-    if ((step + 1) % saveEvery === 0 && step + 1 < cfg.steps) saveState(step + 1);
+    if ((step + 1) % saveEvery === 0 && step + 1 < cfg.steps) await saveState(step + 1);
   }
   for (const t of [...opt.m, ...opt.v]) t.dispose();
   if (completed && opts.statePath) rmSync(opts.statePath, { force: true });

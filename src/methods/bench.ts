@@ -6,6 +6,7 @@ import { learnMask, type LearnerOptions } from './learner.ts';
 import type { MaskLearnerMethod } from './types.ts';
 import { loadModel, type LoadedModel } from '../engine/modelio.ts';
 import { modelPath } from '../engine/zoo.ts';
+import { prepareMeans } from '../model/means.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
 import type { BenchCase } from '../engine/bench.ts';
 
@@ -19,14 +20,15 @@ export async function methodBenchCases(): Promise<BenchCase[]> {
   return methods.map((method) => ({
     name: `prune_steps_per_s.${method.id}`,
     description: `${method.id}: mask-learner steps per second on ${BENCH_METHOD_MODEL} / pronoun (batch 32)`,
-    run: (_params, steps) => {
+    run: async (_params, steps) => {
       model ??= loadModel(BENCH_METHOD_MODEL);
+      await prepareMeans(model);
       const prompts = taskPrompts('pronoun', 'train', { seed: 0 });
       const opts = (n: number) => ({ ...(parseOptions(method, {}) as unknown as LearnerOptions), steps: n });
       // warm-up: JIT, kernel setup, and mean activations (computed and cached on first use)
-      learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(Math.max(3, Math.ceil(steps / 2))), 0);
+      await learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(Math.max(3, Math.ceil(steps / 2))), 0);
       const t0 = performance.now();
-      learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(steps), 0);
+      await learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(steps), 0);
       return (1000 * steps) / (performance.now() - t0);
     },
   }));

@@ -47,20 +47,20 @@ export function scanGrid(total: number, points: number): number[] {
  * result is the smallest passing size at or below the window; sizes far below the first
  * passing grid point are covered by the grid only (reported as probes).
  */
-export function scanPrefix(lossAt: (n: number) => number, total: number, target: number, opts: ScanOptions = {}): ScanResult {
+export async function scanPrefix(lossAt: (n: number) => number | Promise<number>, total: number, target: number, opts: ScanOptions = {}): Promise<ScanResult> {
   const gridPoints = opts.gridPoints ?? 48;
   const refinePoints = Math.max(2, opts.refinePoints ?? 16);
   const seen = new Map<number, number>();
-  const probe = (n: number): number => {
+  const probe = async (n: number): Promise<number> => {
     let l = seen.get(n);
     if (l === undefined) {
-      l = lossAt(n);
+      l = await lossAt(n);
       if (!Number.isFinite(l)) l = Number.MAX_VALUE;
       seen.set(n, l);
     }
     return l;
   };
-  const finish = (size: number, passed: boolean): ScanResult => {
+  const finish = async (size: number, passed: boolean): Promise<ScanResult> => {
     const probes = [...seen.entries()].map(([s, l]) => ({ size: s, loss: l })).sort((a, b) => a.size - b.size);
     let monotone = true;
     let passedOnce = false;
@@ -68,13 +68,13 @@ export function scanPrefix(lossAt: (n: number) => number, total: number, target:
       if (p.loss <= target) passedOnce = true;
       else if (passedOnce) monotone = false;
     }
-    return { size, loss: seen.get(size) ?? probe(size), passed, probes, monotone };
+    return { size, loss: seen.get(size) ?? (await probe(size)), passed, probes, monotone };
   };
-  if (total < 1) return { size: 0, loss: lossAt(0), passed: false, probes: [], monotone: true };
+  if (total < 1) return { size: 0, loss: await lossAt(0), passed: false, probes: [], monotone: true };
   const grid = scanGrid(total, gridPoints);
   // the whole grid is evaluated (not just up to the first pass): it is the curve whose monotonicity is reported
-  for (const n of grid) probe(n);
-  const first = grid.find((n) => probe(n) <= target);
+  for (const n of grid) await probe(n);
+  const first = grid.find((n) => seen.get(n)! <= target);
   if (first === undefined) return finish(total, false);
   let hi: number = first;
   // refine (lo, hi): lo is the largest evaluated size below hi (it fails, or it would be hi)
@@ -87,7 +87,13 @@ export function scanPrefix(lossAt: (n: number) => number, total: number, target:
         ? Array.from({ length: width }, (_, i) => lo + 1 + i)
         : Array.from({ length: refinePoints }, (_, i) => lo + Math.max(1, Math.round(((i + 1) * (hi - lo)) / (refinePoints + 1))));
     const candidates = [...new Set(pts)].filter((n) => n > lo && n < hi).sort((a, b) => a - b);
-    const pass = candidates.find((n) => probe(n) <= target);
+    let pass: number | undefined;
+    for (const n of candidates) {
+      if ((await probe(n)) <= target) {
+        pass = n;
+        break;
+      }
+    }
     if (pass !== undefined) hi = pass;
     else if (width <= refinePoints) break; // every size in (lo, hi) fails: hi is the smallest
     // otherwise the next round narrows to (largest failing refinement point, hi)

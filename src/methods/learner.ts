@@ -66,7 +66,7 @@ function normal(rng: () => number): number {
 }
 
 /** Learn per-node mask logits for one (model, task) under an ablation scheme. */
-export function learnMask(
+export async function learnMask(
   model: LoadedModel,
   taskId: string,
   trainPrompts: readonly Prompt[],
@@ -74,7 +74,7 @@ export function learnMask(
   opts: LearnerOptions,
   seed: number,
   onStep?: (step: number, loss: number, size: number) => void,
-): LearnResult {
+): Promise<LearnResult> {
   const runner = new AblationRunner(model, scheme);
   const slots = runner.slots;
   const kind = getTask(taskId).loss;
@@ -101,16 +101,22 @@ export function learnMask(
       lossWithKeep: (keep) => taskLoss(runner.logits(batch.ids, keep), batch, kind),
     };
     if (scheme.beforeStep) {
-      tf.tidy(() => {
+      // tf.tidy cannot span an await: scope by hand (startScope/endScope is what tidy does)
+      tf.engine().startScope();
+      try {
         const hard: Record<string, tf.Tensor> = {};
         slots.forEach((s, i) => (hard[s.name] = tf.cast(tf.greaterEqual(taus[i], 0), 'float32')));
-        scheme.beforeStep!(hard, ctx);
-      });
+        await scheme.beforeStep(hard, ctx);
+      } finally {
+        tf.engine().endScope();
+      }
     }
     const lr = opts.lrSchedule === 'linear' ? (opts.lr * (opts.steps - step)) / opts.steps : opts.lr;
-    const [loss, nominal, size] = tf.tidy(() => {
+    // Reads are async (webgpu has no synchronous read), so the step is two tidies around one
+    // await for the gradient norm (the clip is decided on the host, as before).
+    const phase1 = tf.tidy(() => {
       // circuit size at this step (nodes with τ ≥ 0), before the update
-      const size = tf.addN(taus.map((t) => tf.sum(tf.cast(tf.greaterEqual(t, 0), 'float32')))).dataSync()[0];
+      const sizeT = tf.addN(taus.map((t) => tf.sum(tf.cast(tf.greaterEqual(t, 0), 'float32'))));
       let nominalT: tf.Scalar | undefined;
       const { value, grads } = tf.variableGrads(() => {
         const masks: Record<string, tf.Tensor> = {};
@@ -126,11 +132,21 @@ export function learnMask(
         nominalT = tf.keep(losses[nominalIdx]);
         return tf.add(tf.addN(losses), tf.mul(lambda, tf.addN(sizes))) as tf.Scalar;
       }, taus);
-      // global gradient-norm clipping over every τ
       const gs = taus.map((t) => grads[t.name]);
+      const sqNorm = tf.addN(gs.map((g) => tf.sum(tf.square(g))));
+      const nominal = nominalT!;
+      return { sizeT, value, nominal, gs, sqNorm };
+    });
+    const [sizeA, valueA, nominalA, sqNormA] = await Promise.all([phase1.sizeT, phase1.value, phase1.nominal, phase1.sqNorm].map((t) => t.data()));
+    const size = sizeA[0];
+    const loss = valueA[0];
+    const nominal = nominalA[0];
+    tf.tidy(() => {
+      // global gradient-norm clipping over every τ
+      const gs = phase1.gs;
       let scale = 1;
       if (opts.clipNorm > 0) {
-        const norm = Math.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))).dataSync()[0]);
+        const norm = Math.sqrt(sqNormA[0]);
         if (norm > opts.clipNorm) scale = opts.clipNorm / (norm + 1e-6);
       }
       taus.forEach((tau, i) => {
@@ -138,10 +154,8 @@ export function learnMask(
         adamwStep(tau, g, m1[i], m2[i], step + 1, { lr, beta1: opts.beta1, beta2: opts.beta2, weightDecay: opts.weightDecay, clamp: [-1, 1] });
         tauSum[i].assign(tf.add(tauSum[i], tau));
       });
-      const nominal = nominalT!.dataSync()[0];
-      nominalT!.dispose();
-      return [value.dataSync()[0], nominal, size];
     });
+    tf.dispose([phase1.sizeT, phase1.value, phase1.nominal, phase1.sqNorm, ...phase1.gs]);
     disposeBatch(batch);
     if (opts.lambdaMode === 'controller') {
       ema = ema === undefined ? nominal : 0.9 * ema + 0.1 * nominal;
@@ -152,9 +166,10 @@ export function learnMask(
   }
   const tau = new Float32Array(taus.reduce((a, t) => a + t.size, 0));
   const history = new Float32Array(tau.length);
+  const reads = await Promise.all([...taus, ...tauSum].map((t) => t.data()));
   slots.forEach((s, i) => {
-    tau.set(taus[i].dataSync(), s.offset);
-    history.set(tauSum[i].dataSync(), s.offset);
+    tau.set(reads[i], s.offset);
+    history.set(reads[slots.length + i], s.offset);
   });
   [...taus, ...m1, ...m2, ...tauSum].forEach((v) => v.dispose());
   scheme.dispose?.();

@@ -8,6 +8,7 @@ import { allNodeIds, parseNodeId } from '../engine/model.ts';
 import type { LoadedModel } from '../engine/modelio.ts';
 import { currentBackend } from '../engine/backend.ts';
 import { AblationRunner, prefixKeep, type AblationSetup } from '../model/ablation.ts';
+import { prepareMeans } from '../model/means.ts';
 import { taskPrompts, getTask } from '../tasks/prompts.ts';
 import { evaluateKeep } from '../tasks/evaluate.ts';
 import type { Prompt } from '../tasks/define.ts';
@@ -57,25 +58,26 @@ function rankIndices(model: LoadedModel, ranking: readonly string[]): number[] {
 }
 
 /** The smallest prefix of a ranking meeting the target on validation prompts (scan, DESIGN.md §5). */
-export function discretize(model: LoadedModel, taskId: string, setup: AblationSetup, ranking: readonly string[], target: number, val: readonly Prompt[]): ScanResult {
+export function discretize(model: LoadedModel, taskId: string, setup: AblationSetup, ranking: readonly string[], target: number, val: readonly Prompt[]): Promise<ScanResult> {
   const runner = new AblationRunner(model, setup);
   const rankIdx = rankIndices(model, ranking);
   const total = allNodeIds(model.cfg).length;
-  return scanPrefix((n) => evaluateKeep(runner, taskId, val, prefixKeep(rankIdx, total, n)).loss, rankIdx.length, target);
+  return scanPrefix(async (n) => (await evaluateKeep(runner, taskId, val, prefixKeep(rankIdx, total, n))).loss, rankIdx.length, target);
 }
 
 /** Task loss of a node set on prompts with every other node ablated. */
-export function circuitLossOn(model: LoadedModel, taskId: string, setup: AblationSetup, nodes: readonly string[], prompts: readonly Prompt[]): number {
+export async function circuitLossOn(model: LoadedModel, taskId: string, setup: AblationSetup, nodes: readonly string[], prompts: readonly Prompt[]): Promise<number> {
   const idx = rankIndices(model, nodes);
   const keep = new Float32Array(allNodeIds(model.cfg).length);
   for (const i of idx) keep[i] = 1;
-  return evaluateKeep(new AblationRunner(model, setup), taskId, prompts, keep).loss;
+  return (await evaluateKeep(new AblationRunner(model, setup), taskId, prompts, keep)).loss;
 }
 
 export async function prune(req: PruneRequest): Promise<CircuitFile> {
   const t0 = Date.now();
   const { method, model, taskId, seed } = req;
   const options = parseOptions(method, req.options);
+  await prepareMeans(model); // μ for any mean-ablation runner below (learner, scan, a discover method's ctx)
   const train = taskPrompts(taskId, 'train', { seed, limit: TRAIN_PROMPTS });
   if (train.length === 0) throw new UserError(`task "${taskId}" has no training prompts for model ${model.id}`);
   const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
@@ -93,11 +95,11 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
     const scheme = method.scheme(options);
     const learned = req.learned
       ? { ranking: req.learned.ranking, curve: req.learned.curve, finalLambda: req.learned.lambda }
-      : learnMask(model, taskId, train, scheme, o, seed, (step, loss, size) => req.onProgress?.(step + 1, o.steps, `loss ${loss.toFixed(3)} size ${size}`));
+      : await learnMask(model, taskId, train, scheme, o, seed, (step, loss, size) => req.onProgress?.(step + 1, o.steps, `loss ${loss.toFixed(3)} size ${size}`));
     if (req.learned) scheme.dispose?.(); // learnMask disposes the scheme it trained
     curve = learned.curve;
     finalLambda = learned.finalLambda;
-    scan = discretize(model, taskId, scheme, learned.ranking, scanTarget, val);
+    scan = await discretize(model, taskId, scheme, learned.ranking, scanTarget, val);
     circuit = {
       nodes: learned.ranking.slice(0, scan.size),
       ranking: learned.ranking,
@@ -111,8 +113,8 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
       trainPrompts: train,
       validationPrompts: val,
       circuitLoss: (nodes, ablation, frozenNorms) => circuitLossOn(model, taskId, { ablation, frozenNorms }, nodes, val),
-      smallestPassingPrefix: (ranking, ablation, frozenNorms) => {
-        const r = discretize(model, taskId, { ablation, frozenNorms }, ranking, scanTarget, val);
+      smallestPassingPrefix: async (ranking, ablation, frozenNorms) => {
+        const r = await discretize(model, taskId, { ablation, frozenNorms }, ranking, scanTarget, val);
         scan = r;
         return { nodes: ranking.slice(0, r.size), loss: r.loss, passed: r.passed };
       },
@@ -132,8 +134,8 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
   // Verification on held-out prompts: the harness's own figure, whatever the method said.
   const setup = { ablation: circuit.ablation, frozenNorms: circuit.frozenNorms };
   const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS });
-  const valLoss = circuitLossOn(model, taskId, setup, circuit.nodes, val);
-  const testLoss = circuitLossOn(model, taskId, setup, circuit.nodes, test);
+  const valLoss = await circuitLossOn(model, taskId, setup, circuit.nodes, val);
+  const testLoss = await circuitLossOn(model, taskId, setup, circuit.nodes, test);
   const b = currentBackend();
   return {
     schema_version: CIRCUIT_SCHEMA_VERSION,

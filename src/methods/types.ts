@@ -40,7 +40,7 @@ export interface AblationScheme {
   frozenNorms: boolean;
   trainingViews(masks: Record<string, tf.Tensor>, ctx: SchemeContext): Array<Record<string, tf.Tensor>>;
   /** called before each mask step (e.g. the adversary's ascent); masks are constants here */
-  beforeStep?(masks: Record<string, tf.Tensor>, ctx: SchemeContext): void;
+  beforeStep?(masks: Record<string, tf.Tensor>, ctx: SchemeContext): void | Promise<void>;
   /** release any state (tf variables) */
   dispose?(): void;
 }
@@ -87,13 +87,13 @@ export interface DiscoverContext {
   trainPrompts: Prompt[];
   validationPrompts: Prompt[];
   /** evaluate the task loss on validation prompts with only `nodes` kept */
-  circuitLoss: (nodes: readonly string[], ablation: AblationValue, frozenNorms: boolean) => number;
+  circuitLoss: (nodes: readonly string[], ablation: AblationValue, frozenNorms: boolean) => Promise<number>;
   /**
    * The shared discretisation: the smallest prefix of `ranking` whose validation loss (every
    * other node ablated) meets the target, found by scan (DESIGN.md §5). `passed` is false
    * when not even the whole ranking meets it (then `nodes` is the whole ranking).
    */
-  smallestPassingPrefix: (ranking: readonly string[], ablation: AblationValue, frozenNorms: boolean) => { nodes: string[]; loss: number; passed: boolean };
+  smallestPassingPrefix: (ranking: readonly string[], ablation: AblationValue, frozenNorms: boolean) => Promise<{ nodes: string[]; loss: number; passed: boolean }>;
   /** a seeded RNG for this run (the same seed gives the same circuit) */
   rng: () => number;
   log: (msg: string) => void;

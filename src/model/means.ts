@@ -22,17 +22,25 @@ export function meansPath(model: LoadedModel): string {
 // bisection) asks for μ; decode the cache file once per model, not once per call
 const memo = new Map<string, Record<string, tf.Tensor1D>>();
 
+/**
+ * Load (or compute and cache) μ for a model, once per process. Async because computing it
+ * reads activations back, which webgpu can only do asynchronously; every entry point that
+ * builds mean-ablation runners (prune, a suite run, the bench) awaits it first.
+ */
+export async function prepareMeans(model: LoadedModel): Promise<void> {
+  if (memo.has(model.hash)) return;
+  const means = await computeOrLoadMeans(model);
+  if (!memo.has(model.hash)) memo.set(model.hash, Object.fromEntries(Object.entries(means).map(([k, t]) => [k, tf.keep(t)])));
+}
+
 /** μ per hook name, [width]; kept alive for the process (callers must not dispose them). */
 export function meanActivations(model: LoadedModel): Record<string, tf.Tensor1D> {
-  let means = memo.get(model.hash);
-  if (!means) {
-    means = Object.fromEntries(Object.entries(computeOrLoadMeans(model)).map(([k, t]) => [k, tf.keep(t)]));
-    memo.set(model.hash, means);
-  }
+  const means = memo.get(model.hash);
+  if (!means) throw new Error(`internal: mean activations of model ${model.id} are not loaded (await prepareMeans(model) first)`);
   return means;
 }
 
-function computeOrLoadMeans(model: LoadedModel): Record<string, tf.Tensor1D> {
+async function computeOrLoadMeans(model: LoadedModel): Promise<Record<string, tf.Tensor1D>> {
   const path = meansPath(model);
   const slots = siteSlots(model.cfg);
   if (existsSync(path)) {
@@ -52,14 +60,17 @@ function computeOrLoadMeans(model: LoadedModel): Record<string, tf.Tensor1D> {
   let count = 0;
   for (let i = 0; i < BATCHES; i++) {
     const batch = sampleTrainingBatch(rng, stories, BATCH, T);
-    tf.tidy(() => {
+    const batchSums = tf.tidy(() => {
       const ids = tf.tensor2d(batch.input, [BATCH, T], 'int32');
       const { cache } = forward(model.params, model.cfg, ids, { cache: true });
-      for (const s of slots) {
-        const sum = tf.sum(tf.reshape(cache!.acts[s.name], [BATCH * T, s.width]), 0).dataSync();
-        const acc = sums[s.name];
-        for (let j = 0; j < s.width; j++) acc[j] += sum[j];
-      }
+      return slots.map((s) => tf.sum(tf.reshape(cache!.acts[s.name], [BATCH * T, s.width]), 0));
+    });
+    const read = await Promise.all(batchSums.map((t) => t.data()));
+    tf.dispose(batchSums);
+    slots.forEach((s, k) => {
+      const sum = read[k];
+      const acc = sums[s.name];
+      for (let j = 0; j < s.width; j++) acc[j] += sum[j];
     });
     count += BATCH * T;
   }

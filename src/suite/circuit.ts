@@ -40,7 +40,7 @@ export class CircuitUnderTest {
   all(): Float32Array {
     return new Float32Array(this.total).fill(1);
   }
-  evaluate(taskId: string, prompts: readonly Prompt[], keep: Float32Array): PromptEval {
+  evaluate(taskId: string, prompts: readonly Prompt[], keep: Float32Array): Promise<PromptEval> {
     return evaluateKeep(this.runner, taskId, prompts, keep);
   }
 }
@@ -79,14 +79,14 @@ export interface SizeMatchedNull {
  * 2R when none passes); with at least ⌈R/2⌉ passing, those are the null, otherwise the first R
  * candidates, unconditioned (for small circuits, where random circuits of their size never pass).
  */
-export function sizeMatchedNull(total: number, size: number, draws: number, seed: number, tries: number, passes: (keep: Float32Array) => boolean): SizeMatchedNull {
+export async function sizeMatchedNull(total: number, size: number, draws: number, seed: number, tries: number, passes: (keep: Float32Array) => boolean | Promise<boolean>): Promise<SizeMatchedNull> {
   const first: Float32Array[] = [];
   const passing: Float32Array[] = [];
   let d = 0;
   for (; d < draws * tries && passing.length < draws; d++) {
     const keep = randomKeep(total, size, seed, d);
     if (first.length < draws) first.push(keep);
-    if (passes(keep)) passing.push(keep);
+    if (await passes(keep)) passing.push(keep);
     if (d + 1 >= 2 * draws && passing.length === 0) {
       d++;
       break;

@@ -14,6 +14,7 @@ import { prune, SCAN_MARGIN, VALIDATION_PROMPTS, type PruneRequest } from '../me
 import { CircuitFile } from '../methods/circuit.ts';
 import type { Method } from '../methods/types.ts';
 import { AblationRunner } from '../model/ablation.ts';
+import { prepareMeans } from '../model/means.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
 import { loadTask } from '../tasks/load.ts';
 import type { Task } from '../tasks/define.ts';
@@ -100,8 +101,10 @@ async function cachedPrune(method: Method, options: Record<string, unknown>, mod
   const taskId = task.id;
   const sources = pluginSources(method, task);
   // a mask learner's entry is keyed by what determines the learning (its scan is redone below when
-  // the discretisation rule changed); a discover method's entry also by the scan margin it was cut at
-  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}), ...(method.kind === 'discover' ? { scanMargin: SCAN_MARGIN } : {}) };
+  // the discretisation rule changed); a discover method's entry also by the scan margin it was cut at.
+  // A circuit is what its backend computed: another backend (webgpu) learns its own (wasm keys unchanged)
+  const backend = currentBackend().name;
+  const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}), ...(method.kind === 'discover' ? { scanMargin: SCAN_MARGIN } : {}), ...(backend !== 'wasm' ? { backend } : {}) };
   const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
   const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
   let learned: PruneRequest['learned'];
@@ -140,12 +143,13 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const s = spec.settings;
   const say = (m: string) => onProgress?.(`${method.id}/${model.id}/${task.id}/s${spec.seed}: ${m}`);
 
+  await prepareMeans(model);
   say('learning circuit');
   const circuit = await cachedPrune(method, options, model, task, spec.seed, say);
   const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
   const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
   const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
-  const circuitEval = cut.evaluate(task.id, test, cut.keep);
+  const circuitEval = await cut.evaluate(task.id, test, cut.keep);
   const flagged = !circuit.verification.passed;
 
   const checks: Record<string, CheckResult> = {};
@@ -155,7 +159,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
     // the size-matched random circuits, conditioned on passing the circuit's own validation target where random circuits of its size can
     const val = taskPrompts(task.id, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
     const scanTarget = circuit.scan?.target ?? circuit.target_loss * SCAN_MARGIN;
-    nul = sizeMatchedNull(cut.total, cut.size, s.randomDraws, spec.seed, NULL_TRIES, (keep) => cut.evaluate(task.id, val, keep).loss <= scanTarget);
+    nul = await sizeMatchedNull(cut.total, cut.size, s.randomDraws, spec.seed, NULL_TRIES, async (keep) => (await cut.evaluate(task.id, val, keep)).loss <= scanTarget);
     const ctx: CheckContext = {
       model,
       task,
@@ -176,7 +180,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
       if (figures.viewer) {
         const v = figures.viewer as { activations: NonNullable<RunResult['viewer']>['activations']; attention: NonNullable<RunResult['viewer']>['attention'] };
         const viewPrompts = test.slice(0, 8);
-        viewer = { prompts: viewPrompts.map((p) => p.text), tokens: viewPrompts.map((p) => decode(p.ids)), activations: v.activations, attention: v.attention, edges: circuitEdges(model, circuit.nodes) };
+        viewer = { prompts: viewPrompts.map((p) => p.text), tokens: viewPrompts.map((p) => decode(p.ids)), activations: v.activations, attention: v.attention, edges: await circuitEdges(model, circuit.nodes) };
         delete figures.viewer;
       }
       const rs = out.randomScores ?? null;

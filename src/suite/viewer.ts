@@ -6,7 +6,7 @@ import type { ViewerData } from '../results/schema.ts';
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** Viewer edges: weights between kept nodes along the model's own connections. */
-export function circuitEdges(model: LoadedModel, nodes: readonly string[], maxEdges = 2000): ViewerData['edges'] {
+export async function circuitEdges(model: LoadedModel, nodes: readonly string[], maxEdges = 2000): Promise<ViewerData['edges']> {
   const cfg: ModelConfig = model.cfg;
   const byName = new Map<string, number[]>();
   for (const n of nodes) {
@@ -25,15 +25,20 @@ export function circuitEdges(model: LoadedModel, nodes: readonly string[], maxEd
       if (weight !== 0) edges.push({ from: `L${layer}.${fromSite}.${i}`, to: `L${toLayer}.${toSite}.${j}`, weight: round4(weight) });
     }
   };
+  // every weight read up front, in one await (webgpu reads only asynchronously)
+  const read = (t: { data(): Promise<unknown> }) => t.data() as Promise<Float32Array>;
+  const layers = await Promise.all(model.params.layers.map(async (L) => {
+    const [qkv, wO, wUp, wDown, norm1, norm2] = await Promise.all([L.wQKV, L.wO, L.wUp, L.wDown, L.norm1, L.norm2].map(read));
+    return { qkv, wO, wUp, wDown, norm1, norm2 };
+  }));
   for (let l = 0; l < cfg.nLayers; l++) {
-    const L = model.params.layers[l];
-    const qkv = L.wQKV.dataSync() as Float32Array;
-    link('attn_in', 'q', qkv, 3 * A, 0, l);
-    link('attn_in', 'k', qkv, 3 * A, A, l);
-    link('attn_in', 'v', qkv, 3 * A, 2 * A, l);
-    link('v', 'attn_out', L.wO.dataSync() as Float32Array, cfg.dModel, 0, l);
-    link('mlp_in', 'mlp_neuron', L.wUp.dataSync() as Float32Array, cfg.dMlp, 0, l);
-    link('mlp_neuron', 'mlp_out', L.wDown.dataSync() as Float32Array, cfg.dModel, 0, l);
+    const L = layers[l];
+    link('attn_in', 'q', L.qkv, 3 * A, 0, l);
+    link('attn_in', 'k', L.qkv, 3 * A, A, l);
+    link('attn_in', 'v', L.qkv, 3 * A, 2 * A, l);
+    link('v', 'attn_out', L.wO, cfg.dModel, 0, l);
+    link('mlp_in', 'mlp_neuron', L.wUp, cfg.dMlp, 0, l);
+    link('mlp_neuron', 'mlp_out', L.wDown, cfg.dModel, 0, l);
   }
   // residual writes reach later reads at the same coordinate (through the next norm's gain)
   const writes = ['attn_out', 'mlp_out'];
@@ -44,7 +49,7 @@ export function circuitEdges(model: LoadedModel, nodes: readonly string[], maxEd
           for (const r of ['attn_in', 'mlp_in']) {
             if (l2 === l && (w === 'mlp_out' || r === 'attn_in')) continue;
             if (!(byName.get(`L${l2}.${r}`) ?? []).includes(i)) continue;
-            const gain = (r === 'attn_in' ? model.params.layers[l2].norm1 : model.params.layers[l2].norm2).dataSync()[i];
+            const gain = (r === 'attn_in' ? layers[l2].norm1 : layers[l2].norm2)[i];
             edges.push({ from: `L${l}.${w}.${i}`, to: `L${l2}.${r}.${i}`, weight: round4(gain) });
           }
         }

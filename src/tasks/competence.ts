@@ -19,11 +19,11 @@ export interface Competence {
   pass: boolean;
 }
 
-export function competence(model: LoadedModel, limit = 400): Competence {
+export async function competence(model: LoadedModel, limit = 400): Promise<Competence> {
   const figures: Competence['figures'] = {};
   for (const bar of COMPETENCE_BAR) {
     const prompts = taskPrompts(bar.task, bar.split, { seed: 0, limit });
-    const ev = evaluatePrompts(model, bar.task, prompts);
+    const ev = await evaluatePrompts(model, bar.task, prompts);
     figures[bar.key] = { pCorrect: ev.pCorrect, min: bar.min, pass: ev.pCorrect >= bar.min, prompts: prompts.length };
   }
   return { figures, pass: Object.values(figures).every((f) => f.pass) };

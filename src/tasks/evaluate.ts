@@ -20,24 +20,28 @@ export interface PromptEval {
 }
 
 /** Evaluate prompts under optional hooks (built per chunk by `hooksFor`, so per-example tensors can be sliced). */
-export function evaluatePrompts(model: LoadedModel, taskId: string, prompts: readonly Prompt[], hooksFor?: (ids: tf.Tensor2D, start: number, n: number) => Hooks): PromptEval {
+export async function evaluatePrompts(model: LoadedModel, taskId: string, prompts: readonly Prompt[], hooksFor?: (ids: tf.Tensor2D, start: number, n: number) => Hooks): Promise<PromptEval> {
   const kind = getTask(taskId).loss;
   const pc: number[] = [];
   const ls: number[] = [];
   let ld = 0;
   let bl = 0;
-  forEachChunk(prompts, (start, chunk) => {
+  await forEachChunk(prompts, async (start, chunk) => {
     const b = toTensors(stackPrompts(chunk));
-    tf.tidy(() => {
+    const outs = tf.tidy(() => {
       const hooks = { ...(hooksFor?.(b.ids, start, chunk.length) ?? {}), lastPositionOnly: true };
       const logits = tf.squeeze(forward(model.params, model.cfg, b.ids, hooks).logits, [1]) as tf.Tensor2D;
-      pc.push(...pCorrect(logits, b).dataSync());
-      ls.push(...perExampleLoss(logits, b, kind).dataSync());
       const diff = logitDiff(logits, b);
-      ld += tf.sum(diff).dataSync()[0];
-      bl += tf.sum(tf.softplus(tf.neg(diff))).dataSync()[0];
+      return [pCorrect(logits, b), perExampleLoss(logits, b, kind), tf.sum(diff), tf.sum(tf.softplus(tf.neg(diff)))];
     });
     disposeBatch(b);
+    // one await for the chunk's four reads (webgpu reads only asynchronously)
+    const [pcs, lss, lds, bls] = await Promise.all(outs.map((t) => t.data()));
+    outs.forEach((t) => t.dispose());
+    pc.push(...pcs);
+    ls.push(...lss);
+    ld += lds[0];
+    bl += bls[0];
   });
   const n = Math.max(1, prompts.length);
   return {
@@ -51,6 +55,6 @@ export function evaluatePrompts(model: LoadedModel, taskId: string, prompts: rea
 }
 
 /** Evaluate prompts with a circuit: a flat keep vector (siteSlots order) under the runner's ablation. */
-export function evaluateKeep(runner: AblationRunner, taskId: string, prompts: readonly Prompt[], flatKeep: Float32Array): PromptEval {
+export function evaluateKeep(runner: AblationRunner, taskId: string, prompts: readonly Prompt[], flatKeep: Float32Array): Promise<PromptEval> {
   return evaluatePrompts(runner.model, taskId, prompts, (ids) => runner.hooks(ids, keepFromFlat(runner.slots, flatKeep)));
 }

@@ -10,18 +10,25 @@ import { forward } from '../engine/model.ts';
 import { loadModel, type LoadedModel } from '../engine/modelio.ts';
 import { modelPath, REPO_ROOT } from '../engine/zoo.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
+import { canReadSync } from '../engine/backend.ts';
+import { UserError } from '../util/errors.ts';
 
 export const FILTER_MODEL = 'dense-d64';
 const CHUNK = 256;
 
-/** Run prompts through a model in chunks; returns last-position logits per chunk via a callback. */
-export function forEachChunk(prompts: readonly Prompt[], fn: (start: number, chunk: readonly Prompt[]) => void): void {
-  for (let i = 0; i < prompts.length; i += CHUNK) fn(i, prompts.slice(i, i + CHUNK));
+/** Run prompts through a model in chunks, one after another (the callback may be async). */
+export async function forEachChunk(prompts: readonly Prompt[], fn: (start: number, chunk: readonly Prompt[]) => void | Promise<void>): Promise<void> {
+  for (let i = 0; i < prompts.length; i += CHUNK) await fn(i, prompts.slice(i, i + CHUNK));
 }
 
-function confident(model: LoadedModel, prompts: readonly Prompt[]): boolean[] {
+/** Synchronous (taskPrompts is): on a backend without sync reads (webgpu) the cached filter is required. */
+function confident(model: LoadedModel, prompts: readonly Prompt[], cachePath: string): boolean[] {
+  if (!canReadSync()) {
+    throw new UserError(`the questions filter cache ${cachePath} is missing and ${tf.getBackend()} cannot compute it synchronously: run once on wasm (FAITHBENCH_BACKEND=wasm) to build it`);
+  }
   const keep: boolean[] = [];
-  forEachChunk(prompts, (_, chunk) => {
+  for (let start = 0; start < prompts.length; start += CHUNK) {
+    const chunk = prompts.slice(start, start + CHUNK);
     const b = toTensors(stackPrompts(chunk));
     const [pc, pt] = tf.tidy(() => {
       const logits = tf.squeeze(forward(model.params, model.cfg, b.ids, { lastPositionOnly: true }).logits, [1]) as tf.Tensor2D;
@@ -29,7 +36,7 @@ function confident(model: LoadedModel, prompts: readonly Prompt[]): boolean[] {
     });
     disposeBatch(b);
     for (let i = 0; i < chunk.length; i++) keep.push(pt[i] > 0.3 && pc[i] > 0.8);
-  });
+  }
   return keep;
 }
 
@@ -54,7 +61,7 @@ export function taskPrompts(taskId: string, split: string, opts: { seed?: number
       const byText = new Set(JSON.parse(readFileSync(cachePath, 'utf8')) as string[]);
       mask = all.map((p) => byText.has(p.text));
     } else {
-      mask = confident(filterModel, all);
+      mask = confident(filterModel, all, cachePath);
       writeJsonAtomic(cachePath, all.filter((_, i) => mask[i]).map((p) => p.text));
     }
     pool = all.filter((_, i) => mask[i]);

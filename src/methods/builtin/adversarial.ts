@@ -34,12 +34,12 @@ export default defineMethod({
     return {
       ablation: 'zero',
       frozenNorms: false,
-      beforeStep(m, ctx) {
+      async beforeStep(m, ctx) {
         if (!a) {
           const n = ctx.slots.reduce((acc, s) => acc + s.width, 0);
           a = tf.variable(tf.tensor1d(Float32Array.from({ length: n }, () => ctx.rng())), true, `adv_a_${Math.floor(ctx.rng() * 1e9)}`);
         }
-        for (let i = 0; i < o.pgdSteps; i++) signPgdStep(a, (x) => ctx.lossWithKeep(keepWith(m, x, ctx)), o.stepSize);
+        for (let i = 0; i < o.pgdSteps; i++) await signPgdStep(a, (x) => ctx.lossWithKeep(keepWith(m, x, ctx)), o.stepSize);
       },
       trainingViews(m, ctx) {
         return [keepWith(m, a!, ctx), m];

@@ -14,9 +14,9 @@ export default defineMethod({
   baseline: true,
   description: 'Reference baseline: a seeded random ranking of all nodes, cut at the smallest prefix meeting the target loss (zero ablation).',
   options: z.strictObject({ targetLoss: z.number().positive().default(0.15) }),
-  discover(model, _task, _budget, _options, ctx) {
+  async discover(model, _task, _budget, _options, ctx) {
     const ranking = shuffled(allNodeIds(model.cfg), ctx.rng);
-    const cut = ctx.smallestPassingPrefix(ranking, 'zero', false);
+    const cut = await ctx.smallestPassingPrefix(ranking, 'zero', false);
     return { nodes: cut.nodes, ranking, ablation: 'zero', frozenNorms: false, nominalLoss: cut.loss };
   },
 });

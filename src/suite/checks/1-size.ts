@@ -16,10 +16,11 @@ export default defineCheck({
   role: 'report',
   higherIsBetter: true,
   appliesTo: () => true,
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
     const target = ctx.settings.targetLoss;
-    const points = sizeGrid(c.total, ctx.settings.gridPoints, [c.size]).map((size) => ({ size, loss: c.evaluate(ctx.task.id, ctx.test, c.prefix(size)).loss }));
+    const points: Array<{ size: number; loss: number }> = [];
+    for (const size of sizeGrid(c.total, ctx.settings.gridPoints, [c.size])) points.push({ size, loss: (await c.evaluate(ctx.task.id, ctx.test, c.prefix(size))).loss });
     let passed = false;
     let monotone = true;
     for (const p of points) {

@@ -42,14 +42,19 @@ export default defineCheck({
     const sizes = nonsenseSizes(budgets);
     const runner = new AblationRunner(ctx.model, { ablation: nc.ablation, frozenNorms: nc.frozen_norms });
     const prompts = taskPrompts(NONSENSE_TASK, 'test', { seed: ctx.seed, limit: ctx.settings.testPrompts });
-    const curve = (rankIdx: number[]) => new Map(sizes.map((n) => [n, evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n)).loss]));
-    const circ = lowestUnderBudgets(curve(nc.ranking.map((id) => c.index.get(id)!)), budgets);
-    const rand = Array.from({ length: ctx.settings.randomDraws }, (_, d) => lowestUnderBudgets(curve(randomOrder(c.total, `nonsense-random:${ctx.seed}:${d}`)), budgets));
+    const curve = async (rankIdx: number[]) => {
+      const out = new Map<number, number>();
+      for (const n of sizes) out.set(n, (await evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n))).loss);
+      return out;
+    };
+    const circ = lowestUnderBudgets(await curve(nc.ranking.map((id) => c.index.get(id)!)), budgets);
+    const rand: Array<Array<{ loss: number; size: number }>> = [];
+    for (let d = 0; d < ctx.settings.randomDraws; d++) rand.push(lowestUnderBudgets(await curve(randomOrder(c.total, `nonsense-random:${ctx.seed}:${d}`)), budgets));
     const perBudget = budgets.map((B, i) => {
       const L_rand = rand.reduce((a, r) => a + r[i].loss, 0) / rand.length;
       return { share: shares[i], budget: B, L_circ: circ[i].loss, circuit_size: circ[i].size, L_rand, L_rand_draws: rand.map((r) => r[i].loss), solved: circ[i].loss <= target };
     });
-    const L_model = evaluateKeep(runner, NONSENSE_TASK, prompts, c.all()).loss;
+    const L_model = (await evaluateKeep(runner, NONSENSE_TASK, prompts, c.all())).loss;
     const score = nonsenseResistanceOverBudgets(perBudget, target);
     const largest = perBudget.reduce((a, b) => (b.budget > a.budget ? b : a));
     return {

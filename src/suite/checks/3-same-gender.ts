@@ -11,12 +11,13 @@ export default defineCheck({
   role: 'lifted',
   higherIsBetter: true,
   appliesTo: (task) => task.splits.includes(SAME_GENDER_SPLIT),
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
     const prompts = ctx.prompts(SAME_GENDER_SPLIT);
-    const model = c.evaluate(ctx.task.id, prompts, c.all());
-    const circ = c.evaluate(ctx.task.id, prompts, c.keep);
-    const randomP = ctx.randomKeeps.map((k) => c.evaluate(ctx.task.id, prompts, k).pCorrect);
+    const model = await c.evaluate(ctx.task.id, prompts, c.all());
+    const circ = await c.evaluate(ctx.task.id, prompts, c.keep);
+    const randomP: number[] = [];
+    for (const k of ctx.randomKeeps) randomP.push((await c.evaluate(ctx.task.id, prompts, k)).pCorrect);
     return {
       score: sameGenderScore(circ.pCorrect, model.pCorrect),
       randomScores: randomP.map((p) => sameGenderScore(p, model.pCorrect)),

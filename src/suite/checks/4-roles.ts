@@ -14,16 +14,20 @@ interface Activations {
   attnLast: Float32Array[]; // per layer [B, H, T] attention from the last position
 }
 
-function activations(model: LoadedModel, ids: tf.Tensor2D, keep?: Float32Array, runner?: AblationRunner): Activations {
-  return tf.tidy(() => {
+async function activations(model: LoadedModel, ids: tf.Tensor2D, keep?: Float32Array, runner?: AblationRunner): Promise<Activations> {
+  const { names, tensors, attn } = tf.tidy(() => {
     const hooks = keep && runner ? { ...runner.hooks(ids, keepFromFlat(siteSlots(model.cfg), keep), false), cache: true } : { cache: true };
     const { cache } = forward(model.params, model.cfg, ids, hooks);
     const [B, T] = ids.shape;
-    const acts: Record<string, Float32Array> = {};
-    for (const [name, t] of Object.entries(cache!.acts)) acts[name] = t.dataSync() as Float32Array;
-    const attnLast = cache!.attn.map((a) => tf.slice(a, [0, 0, T - 1, 0], [B, model.cfg.nHeads, 1, T]).dataSync() as Float32Array);
-    return { acts, attnLast };
+    const entries = Object.entries(cache!.acts);
+    return { names: entries.map(([n]) => n), tensors: entries.map(([, t]) => t), attn: cache!.attn.map((a) => tf.slice(a, [0, 0, T - 1, 0], [B, model.cfg.nHeads, 1, T])) };
   });
+  // one await for every read (webgpu reads only asynchronously)
+  const data = (await Promise.all([...tensors, ...attn].map((t) => t.data()))) as Float32Array[];
+  tf.dispose([...tensors, ...attn]);
+  const acts: Record<string, Float32Array> = {};
+  names.forEach((n, i) => (acts[n] = data[i]));
+  return { acts, attnLast: data.slice(names.length) };
 }
 
 function column(data: Float32Array, width: number, j: number): Float32Array {
@@ -47,9 +51,9 @@ export interface RolesFigures {
 }
 
 /** Role consistency of one circuit (a flat keep vector) against the unpruned activations. */
-export function rolesOf(model: LoadedModel, runner: AblationRunner, ids: string[], keep: Float32Array, batchIds: tf.Tensor2D, full: Activations): RolesFigures & { pruned: Activations } {
+export async function rolesOf(model: LoadedModel, runner: AblationRunner, ids: string[], keep: Float32Array, batchIds: tf.Tensor2D, full: Activations): Promise<RolesFigures & { pruned: Activations }> {
   const cfg = model.cfg;
-  const pruned = activations(model, batchIds, keep, runner);
+  const pruned = await activations(model, batchIds, keep, runner);
   const widths = Object.fromEntries(siteSlots(cfg).map((s) => [s.name, s.width]));
   const per_node: RolesFigures['per_node'] = [];
   const heads = new Set<string>();
@@ -96,13 +100,14 @@ export default defineCheck({
   role: 'lifted',
   higherIsBetter: true,
   appliesTo: () => true,
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
     const b = toTensors(stackPrompts(ctx.test));
     try {
-      const full = activations(c.model, b.ids);
-      const circ = rolesOf(c.model, c.runner, c.ids, c.keep, b.ids, full);
-      const random = ctx.randomKeeps.map((k) => rolesOf(c.model, c.runner, c.ids, k, b.ids, full).score);
+      const full = await activations(c.model, b.ids);
+      const circ = await rolesOf(c.model, c.runner, c.ids, c.keep, b.ids, full);
+      const random: number[] = [];
+      for (const k of ctx.randomKeeps) random.push((await rolesOf(c.model, c.runner, c.ids, k, b.ids, full)).score);
       // viewer samples: last-position activations of the first circuit nodes on a few prompts
       const [B, T] = b.ids.shape;
       const VIEW = Math.min(8, B);

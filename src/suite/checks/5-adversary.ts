@@ -28,7 +28,7 @@ export interface AdversaryFigures {
  * the circuit's ablation), maximising what the score reads: the error rate, then the binary
  * loss softplus(foil − target).
  */
-export function attack(c: CircuitUnderTest, keep: Float32Array, test: readonly Prompt[], s: SuiteSettings['adversary'], seed: number, withRandomPatterns: boolean): AdversaryFigures {
+export async function attack(c: CircuitUnderTest, keep: Float32Array, test: readonly Prompt[], s: SuiteSettings['adversary'], seed: number, withRandomPatterns: boolean): Promise<AdversaryFigures> {
   const free: number[] = [];
   for (let i = 0; i < keep.length; i++) if (keep[i] !== 1) free.push(i);
   const M = free.length;
@@ -49,27 +49,30 @@ export function attack(c: CircuitUnderTest, keep: Float32Array, test: readonly P
       size: M,
       // full keep = circuit + scatter(a): gather from [a, 1] so circuit nodes read the constant 1
       relaxedLoss: (a) => lossAndAcc(tf.gather(tf.concat([a, tf.ones([1])]), idxT) as tf.Tensor1D).loss,
-      evaluate: (pattern) =>
-        tf.tidy(() => {
+      evaluate: async (pattern) => {
+        const r = tf.tidy(() => {
           const full = new Float32Array(c.total);
           for (let i = 0; i < c.total; i++) full[i] = gatherIdx[i] === M ? 1 : pattern[gatherIdx[i]];
-          const r = lossAndAcc(tf.tensor1d(full));
-          return { loss: r.loss.dataSync()[0], acc: r.acc.dataSync()[0] };
-        }),
+          return lossAndAcc(tf.tensor1d(full));
+        });
+        const [loss, acc] = await Promise.all([r.loss.data(), r.acc.data()]);
+        tf.dispose([r.loss, r.acc]);
+        return { loss: loss[0], acc: acc[0] };
+      },
     };
-    const acc_model = problem.evaluate(new Uint8Array(M).fill(1)).acc;
+    const acc_model = (await problem.evaluate(new Uint8Array(M).fill(1))).acc;
     // ablating every non-circuit node is the claim itself: the adversary never reports better than that
-    const claim = problem.evaluate(new Uint8Array(M));
+    const claim = await problem.evaluate(new Uint8Array(M));
     let worst = claim;
     let evaluations = 2;
     // a score is clamped at 0: when the claim is already at chance there is nothing left to find
     const searched = M > 0 && adversaryScore(claim.acc, acc_model) > 0;
     if (searched) {
-      const res = worstCasePattern(problem, { restarts: s.restarts, pgdSteps: s.pgdSteps, stepSize: s.stepSize, greedyFlips: s.greedyFlips, seed, worse: accuracyThenLoss, maxOn: K });
+      const res = await worstCasePattern(problem, { restarts: s.restarts, pgdSteps: s.pgdSteps, stepSize: s.stepSize, greedyFlips: s.greedyFlips, seed, worse: accuracyThenLoss, maxOn: K });
       evaluations += res.evaluations;
       if (accuracyThenLoss(res, worst)) worst = { loss: res.loss, acc: res.acc };
     }
-    const random = withRandomPatterns && M > 0 ? randomPatterns(problem, s.randomPatterns, 0.5, seed, K) : null;
+    const random = withRandomPatterns && M > 0 ? await randomPatterns(problem, s.randomPatterns, 0.5, seed, K) : null;
     return {
       worst_loss: worst.loss,
       worst_acc: worst.acc,
@@ -95,11 +98,12 @@ export default defineCheck({
   role: 'lifted',
   higherIsBetter: true,
   appliesTo: () => true,
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
     const s = ctx.settings.adversary;
-    const circ = attack(c, c.keep, ctx.test, s, ctx.seed, true);
-    const random = ctx.randomKeeps.map((k, d) => attack(c, k, ctx.test, s, ctx.seed * 1000 + d + 1, false));
+    const circ = await attack(c, c.keep, ctx.test, s, ctx.seed, true);
+    const random: AdversaryFigures[] = [];
+    for (const [d, k] of ctx.randomKeeps.entries()) random.push(await attack(c, k, ctx.test, s, ctx.seed * 1000 + d + 1, false));
     return {
       score: adversaryScore(circ.worst_acc, circ.acc_model),
       randomScores: random.map((r) => adversaryScore(r.worst_acc, r.acc_model)),

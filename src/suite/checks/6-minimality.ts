@@ -6,19 +6,20 @@ import type { Prompt } from '../../tasks/define.ts';
 import { defineCheck } from './registry.ts';
 
 /** Rise in test loss when each node (a seeded sample of at most `limit`) alone is also ablated. */
-export function removalRises(c: CircuitUnderTest, taskId: string, prompts: readonly Prompt[], keep: Float32Array, limit: number, seed: string): { rises: number[]; nodes: number[]; base: number } {
+export async function removalRises(c: CircuitUnderTest, taskId: string, prompts: readonly Prompt[], keep: Float32Array, limit: number, seed: string): Promise<{ rises: number[]; nodes: number[]; base: number }> {
   let nodes = keptIndices(keep);
   if (nodes.length > limit) {
     nodes = shuffled(nodes, seedrandom(seed)).slice(0, limit).sort((a, b) => a - b);
   }
-  const base = c.evaluate(taskId, prompts, keep).loss;
+  const base = (await c.evaluate(taskId, prompts, keep)).loss;
   const k = Float32Array.from(keep);
-  const rises = nodes.map((i) => {
+  const rises: number[] = [];
+  for (const i of nodes) {
     k[i] = 0;
-    const l = c.evaluate(taskId, prompts, k).loss;
+    const l = (await c.evaluate(taskId, prompts, k)).loss;
     k[i] = 1;
-    return l - base;
-  });
+    rises.push(l - base);
+  }
   return { rises, nodes, base };
 }
 
@@ -29,12 +30,13 @@ export default defineCheck({
   role: 'lifted',
   higherIsBetter: true,
   appliesTo: () => true,
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
     const limit = ctx.settings.minimalityNodes;
-    const circ = removalRises(c, ctx.task.id, ctx.test, c.keep, limit, `minimality:${ctx.seed}`);
+    const circ = await removalRises(c, ctx.task.id, ctx.test, c.keep, limit, `minimality:${ctx.seed}`);
     // one sampling seed for circuit and draws: a draw equal to the circuit (the whole model) judges the same nodes
-    const random = ctx.randomKeeps.map((k) => minimalityScore(removalRises(c, ctx.task.id, ctx.test, k, limit, `minimality:${ctx.seed}`).rises));
+    const random: number[] = [];
+    for (const k of ctx.randomKeeps) random.push(minimalityScore((await removalRises(c, ctx.task.id, ctx.test, k, limit, `minimality:${ctx.seed}`)).rises));
     return {
       score: minimalityScore(circ.rises),
       randomScores: random,

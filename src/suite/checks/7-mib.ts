@@ -10,13 +10,14 @@ export default defineCheck({
   role: 'report',
   higherIsBetter: true,
   appliesTo: () => true,
-  run(ctx) {
+  async run(ctx) {
     const c = ctx.circuit;
-    const m = (keep: Float32Array) => c.evaluate(ctx.task.id, ctx.test, keep).logitDiff;
-    const mEmpty = m(new Float32Array(c.total));
-    const mFull = m(c.all());
+    const m = async (keep: Float32Array) => (await c.evaluate(ctx.task.id, ctx.test, keep)).logitDiff;
+    const mEmpty = await m(new Float32Array(c.total));
+    const mFull = await m(c.all());
     const denom = mFull - mEmpty;
-    const curve = sizeGrid(c.total, ctx.settings.gridPoints, [c.size]).map((k) => ({ k, f: denom !== 0 ? (m(c.prefix(k)) - mEmpty) / denom : 0 }));
+    const curve: Array<{ k: number; f: number }> = [];
+    for (const k of sizeGrid(c.total, ctx.settings.gridPoints, [c.size])) curve.push({ k, f: denom !== 0 ? ((await m(c.prefix(k))) - mEmpty) / denom : 0 });
     const { cpr, cmd } = mibAreas(curve, c.total);
     return { score: null, figures: { curve, cpr, cmd } };
   },
