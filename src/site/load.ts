@@ -5,6 +5,7 @@
 import { lstatSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { MethodCardSchema, formatZodIssue, type MethodCard, type RunResult } from '../results/schema.ts';
+import { isSubmittedMethodId } from '../results/submission.ts';
 import { verifyRun } from './submit.ts';
 
 export interface LoadedRun {
@@ -73,13 +74,19 @@ export function loadResults(dir: string): LoadedResults {
       skip(`not a valid run result: ${v.error}`);
       continue;
     }
+    // submitted methods are namespaced (sub.<name>): only submissions/ holds them, and it holds nothing else
+    const submitted = rel.startsWith(`${SUBMISSIONS_DIR}/`);
+    if (submitted !== isSubmittedMethodId(v.value.method.id)) {
+      skip(submitted ? `method "${v.value.method.id}" is not a submitted method (sub.<name>)` : `method "${v.value.method.id}" is a submitted method outside ${SUBMISSIONS_DIR}/`);
+      continue;
+    }
     const first = seen.get(v.value.run_id);
     if (first) {
       skip(`run ${v.value.run_id} is already in ${first}`);
       continue;
     }
     seen.set(v.value.run_id, rel);
-    result.runs.push({ run: v.value, file: rel, source: rel.startsWith(`${SUBMISSIONS_DIR}/`) ? 'submission' : 'suite' });
+    result.runs.push({ run: v.value, file: rel, source: submitted ? 'submission' : 'suite' });
   }
   return result;
 }

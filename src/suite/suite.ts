@@ -13,6 +13,7 @@ import { loadTask } from '../tasks/load.ts';
 import type { Task } from '../tasks/define.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
 import { RunResultSchema, formatZodIssue, type RunResult } from '../results/schema.ts';
+import { isSubmittedMethodId } from '../results/submission.ts';
 import { runOne, runIdFor, cachedModel, type RunSpec } from './run.ts';
 import type { SuiteSettings } from './presets.ts';
 
@@ -75,6 +76,8 @@ export function readCached(file: string, runId: string): { result?: RunResult; p
   try {
     const parsed = RunResultSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (!parsed.success) return { problem: `${file}: ${formatZodIssue(parsed.error).line}` };
+    // a submitted run (sub.<name>) is never the suite's own result, whatever its id
+    if (isSubmittedMethodId(parsed.data.method.id)) return { problem: `${file}: a submitted run (${parsed.data.method.id}) is not a suite result` };
     if (parsed.data.run_id !== runId) return { problem: `${file}: run_id ${parsed.data.run_id} does not match its inputs (${runId})` };
     return { result: parsed.data };
   } catch {
