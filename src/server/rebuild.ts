@@ -1,5 +1,7 @@
 // Site rebuilds off the request path: debounced (a burst of stored submissions costs one build),
-// run in a worker thread, never two at once; GETs are answered from the last built site and state.
+// held back while submissions are still being recomputed (up to maxDelayMs, so two CPU-heavy
+// threads do not starve the request thread on a small machine), run in a worker thread, never
+// two at once; GETs are answered from the last built site and state meanwhile.
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { SiteJob, SiteState } from './site-worker.ts';
@@ -9,6 +11,8 @@ export class SiteRebuilder {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private dirty = false;
+  /** when the oldest unserved rebuild request was made */
+  private since: number | undefined;
   private closed = false;
   /** resolves when no build is running or scheduled (tests and shutdown wait on it) */
   private idleWaiters: Array<() => void> = [];
@@ -18,6 +22,8 @@ export class SiteRebuilder {
     private readonly debounceMs: number,
     private readonly onBuilt: (state: SiteState) => void,
     private readonly log: (line: string) => void,
+    private readonly busy: () => boolean = () => false,
+    private readonly maxDelayMs = 30_000,
   ) {
     this.pool = new Piscina({ filename: fileURLToPath(new URL('./site-entry.mjs', import.meta.url)), minThreads: 0, maxThreads: 1, idleTimeout: 60_000, env: { ...process.env } });
   }
@@ -30,9 +36,16 @@ export class SiteRebuilder {
   /** Ask for a rebuild: it starts debounceMs after the last request, or after the running one. */
   schedule(): void {
     if (this.closed) return;
+    this.since ??= Date.now();
+    this.arm();
+  }
+
+  private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (this.busy() && Date.now() - this.since! < this.maxDelayMs) return this.arm();
+      this.since = undefined;
       if (this.running) this.dirty = true;
       else this.start();
     }, this.debounceMs);

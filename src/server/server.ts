@@ -118,9 +118,10 @@ export async function createServer(opts: ServerOptions): Promise<SubmissionServe
       for (const p of s.problems) log(p);
     },
     log,
+    () => queue?.busy ?? false,
   );
   const pool = new RecomputePool(limits.threads);
-  let queue: SubmissionQueue;
+  let queue: SubmissionQueue | undefined;
   try {
     await rebuilder.buildNow();
     queue = new SubmissionQueue(resultsDir, await pool.describe(), pool, opts.settings, limits, () => rebuilder.schedule(), log);
