@@ -77,4 +77,22 @@ describe('faithbench submit', () => {
       expect(lines[0], file).toContain(message);
     }
   });
+
+  it('bundle: makes a submission from prune circuit files, pairing each with its blind nonsense circuit', async () => {
+    const circuits: Record<string, string> = {};
+    for (const task of ['pronoun', 'nonsense']) {
+      circuits[task] = join(dir, `c-${task}.json`);
+      const r = await cli(['prune', '--method', 'zero', '--model', 'dense-d64', '--task', task, '--seed', '2', '--options', '{"steps": 10}', '--out', circuits[task], '--quiet']);
+      expect(r.code, r.err).toBe(0);
+    }
+    const alone = await cli(['bundle', circuits.pronoun, '--name', 'mine', '--out', join(dir, 'alone.json')]);
+    expect(alone.code).toBe(1);
+    expect(alone.err).toContain('no nonsense circuit for dense-d64 seed 2');
+    const out = join(dir, 'made.json');
+    const made = await cli(['bundle', circuits.pronoun, circuits.nonsense, '--name', 'mine', '--description', 'zero, 10 steps', '--out', out]);
+    expect(made.code, made.err).toBe(0);
+    const sub = JSON.parse(readFileSync(out, 'utf8')) as Submission;
+    expect(sub.method).toEqual({ id: 'mine', kind: 'ablation-scheme', description: 'zero, 10 steps' });
+    expect(sub.runs.map((r) => [r.model, r.task, r.seed, r.nonsense.ranking.length])).toEqual([['dense-d64', 'pronoun', 2, 1408]]);
+  });
 });

@@ -14,6 +14,8 @@ import { SubmissionSchema, checkSubmission, compareClaims, runKey, storedCard, s
 import { describeJudge, recomputeRun } from '../suite/recompute.ts';
 import { PRESETS } from '../suite/presets.ts';
 import { CARD_FILE, SUBMISSIONS_DIR } from '../site/load.ts';
+import { readCircuitFile, type CircuitFile } from '../methods/circuit.ts';
+import { SUBMISSION_FORMAT, SUBMISSION_VERSION } from '../results/submission.ts';
 import { loadFilterModel } from './shared.ts';
 
 /** Reads and schema-checks a bundle file; every failure is one line naming the file. */
@@ -37,7 +39,37 @@ export function readSubmission(file: string): Submission {
 
 const fmt = (x: number | null) => (x === null ? '—' : x.toFixed(3));
 
+const asSubmitted = (c: CircuitFile) => ({ ablation: c.ablation, frozen_norms: c.frozen_norms, nodes: c.nodes, ranking: c.ranking });
+
 export function register(program: Command): void {
+  program
+    .command('bundle')
+    .description('make a submission bundle from circuit files (`faithbench prune` output): each run needs the nonsense circuit of the same model and seed')
+    .argument('<circuits...>', 'circuit JSON files, the nonsense ones included')
+    .requiredOption('--name <name>', 'method name (shown as sub.<name>)')
+    .requiredOption('--out <file>', 'bundle file to write')
+    .option('--description <text>', 'one paragraph about the method')
+    .option('--paper-url <url>', 'paper link')
+    .option('--code-url <url>', 'code link')
+    .action((files: string[], opts: { name: string; out: string; description?: string; paperUrl?: string; codeUrl?: string }) => {
+      const circuits = files.map((f) => ({ file: f, c: readCircuitFile(f) }));
+      const kinds = new Set(circuits.map(({ c }) => c.method.kind));
+      if (kinds.size !== 1) throw new UserError('the circuit files come from methods of different kinds (mask-learner and discover)');
+      const blind = new Map(circuits.filter(({ c }) => c.task === 'nonsense').map(({ c }) => [`${c.model.id}/s${c.seed}`, c]));
+      const runs = circuits
+        .filter(({ c }) => c.task !== 'nonsense')
+        .map(({ file, c }) => {
+          const nonsense = blind.get(`${c.model.id}/s${c.seed}`);
+          if (!nonsense) throw new UserError(`${file}: no nonsense circuit for ${c.model.id} seed ${c.seed} among the files (prune --task nonsense with the same options)`);
+          return { model: c.model.id, model_hash: c.model.hash, task: c.task, seed: c.seed, circuit: asSubmitted(c), nonsense: asSubmitted(nonsense) };
+        });
+      const card = { id: opts.name, kind: kinds.has('discover') ? ('discover' as const) : ('ablation-scheme' as const), ...(opts.description ? { description: opts.description } : {}), ...(opts.paperUrl ? { paper_url: opts.paperUrl } : {}), ...(opts.codeUrl ? { code_url: opts.codeUrl } : {}) };
+      const parsed = SubmissionSchema.safeParse({ format: SUBMISSION_FORMAT, version: SUBMISSION_VERSION, method: card, runs });
+      if (!parsed.success) throw new UserError(`the bundle would not be valid: ${formatZodIssue(parsed.error).line}`);
+      writeJsonAtomic(opts.out, parsed.data);
+      process.stdout.write(`wrote ${opts.out}: ${runs.length} runs of sub.${opts.name}; check it with \`faithbench submit ${opts.out}\`\n`);
+    });
+
   program
     .command('submit')
     .description('recompute a submission bundle ({format, version, method, runs: [{model, task, seed, circuit, nonsense, claimed?}]}) exactly as the server would')
