@@ -45,6 +45,9 @@ describe('checkpoint (safetensors layout)', () => {
     expect(good.hashVersion).toBe(2);
     expect(good.identityHash).toBe(good.metadata.content_hash);
     // same byte length, so the header's offsets stay valid: only the hash can catch it
+    // when and how long are not identity: the same training repeated is the same checkpoint
+    const later = decodeSafetensors(encodeSafetensors(tensors, { id: 'dense-d64', config: { absTopK: 0.125 }, created: 'later', train_wall_s: 9 }), 'x');
+    expect(later.identityHash).toBe(good.identityHash);
     const text = Buffer.from(bytes).toString('latin1');
     for (const [from, to] of [['dense-d64', 'dense-d65'], ['0.125', '0.999']]) {
       const edited = Buffer.from(text.replace(from, to), 'latin1');

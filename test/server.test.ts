@@ -120,7 +120,7 @@ describe('server', () => {
   it('recomputes a submission in the background and stores only recomputed figures (edited claims are reported back)', async () => {
     const s = submission();
     // the attack that used to top the board: the submitter's own figures, edited
-    s.runs[0].claimed = { overall: 0.99, flagged: false, checks: { adversary: { score: 1, value: 1 } } };
+    s.runs[0].claimed = { overall: 0.99, flagged: false, checks: { adversary: { score: 0.123456, value: 0.654321 } } };
     const res = await post(app, s);
     expect(res.statusCode).toBe(202);
     const queued = res.json() as Status;
@@ -138,7 +138,7 @@ describe('server', () => {
     expect(run.model.hash).toBe(s.runs[0].model_hash);
     expect(run.circuit.nodes).toEqual(s.runs[0].circuit.nodes);
     expect(run.overall).not.toBe(0.99);
-    expect(run.checks.adversary.score).not.toBe(1);
+    expect(run.checks.adversary.score).not.toBe(0.123456);
     expect(run.checks.nonsense.figures.nonsense_ablation).toBe('zero');
     // the leaderboard shows the recomputed row, namespaced, and the site its page
     const lb = (await app.inject({ url: '/api/leaderboard' })).json() as Leaderboard;
@@ -169,15 +169,16 @@ describe('server', () => {
 
   it('refuses built-in ids, the baseline flag, foreign models and node ids the server\'s model does not have (422 / 400)', async () => {
     const before = tree(env.results);
+    const n = submission().runs[0].circuit.nodes.length;
     const cases: Array<[string, (s: Submission) => void, number, string, RegExp]> = [
       ['built-in id', (s) => (s.method.id = 'zero'), 422, 'method.id', /reserved by a built-in method/],
       ['baseline flag', (s) => Object.assign(s.method, { baseline: true }), 400, 'method', /baseline/],
       ['namespace in the name', (s) => (s.method.id = 'sub.zero'), 400, 'method.id', /a-z 0-9 -/],
       ['unknown model', (s) => (s.runs[1].model = 'dense-d8'), 422, 'runs[1].model', /not a model of this server/],
       ['made-up model hash', (s) => (s.runs[0].model_hash = 'ab'.repeat(32)), 422, 'runs[0].model_hash', /is not this server's dense-d64/],
-      ['a layer the model lacks', (s) => s.runs[0].circuit.nodes.push('L9.mlp_neuron.0'), 422, 'runs[0].circuit.nodes[1223]', /dense-d64 has 2 layers/],
+      ['a layer the model lacks', (s) => s.runs[0].circuit.nodes.push('L9.mlp_neuron.0'), 422, `runs[0].circuit.nodes[${n}]`, /dense-d64 has 2 layers/],
       ['an index the site lacks', (s) => (s.runs[0].nonsense.ranking[3] = 'L1.mlp_neuron.256'), 422, 'runs[0].nonsense.ranking[3]', /mlp_neuron of dense-d64 has 256 nodes/],
-      ['a node twice', (s) => s.runs[0].circuit.nodes.push(s.runs[0].circuit.nodes[0]), 422, 'runs[0].circuit.nodes[1223]', /appears twice/],
+      ['a node twice', (s) => s.runs[0].circuit.nodes.push(s.runs[0].circuit.nodes[0]), 422, `runs[0].circuit.nodes[${n}]`, /appears twice/],
       ['an unscored task', (s) => (s.runs[0].task = 'nonsense'), 422, 'runs[0].task', /not a task this server scores/],
       ['an empty circuit', (s) => (s.runs[0].circuit.nodes = []), 422, 'runs[0].circuit.nodes', /empty/],
       ['a malformed node id', (s) => (s.runs[0].circuit.nodes[0] = 'L0.resid.1'), 400, 'runs[0].circuit.nodes[0]', /L\{layer\}/],

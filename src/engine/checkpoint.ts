@@ -4,9 +4,10 @@
 // loading validates shapes and hash and names the problem.
 //
 // Hash versions. v2 (hash_version: 2 in the metadata, written since the submission server):
-// content_hash = sha256 over the canonical JSON of the metadata (every key but content_hash and
-// hash_version) and then every tensor's name, shape and bytes, so an edited id or config (e.g.
-// AbsTopK, which no tensor records) is a different checkpoint. v1 (no hash_version, older files):
+// content_hash = sha256 over the canonical JSON of the metadata and then every tensor's name,
+// shape and bytes, so an edited id or config (e.g. AbsTopK, which no tensor records) is a
+// different checkpoint. Left out of the hash: the hash fields themselves, and when and how long
+// (`created`, `train_wall_s`), so that the same training repeated is the same checkpoint. v1 (no hash_version, older files):
 // content_hash covered the tensor bytes only; such a file still loads (its stored hash is checked
 // against its tensors), and the hash it is known by — `identityHash` — is computed with the v2
 // rule, so a v1 file and the same file re-saved as v2 have one identity, and an edited v1 file
@@ -43,10 +44,12 @@ export function tensorHash(tensors: NamedArray[]): string {
   return h.digest('hex');
 }
 
-/** The metadata a v2 hash covers: everything but the hash fields themselves. */
+/** Metadata keys a v2 hash does not cover: the hash itself, and when and how long it took. */
+const UNHASHED = new Set(['content_hash', 'hash_version', 'created', 'train_wall_s']);
+
+/** The metadata a v2 hash covers. */
 function hashedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
-  const { content_hash: _h, hash_version: _v, ...rest } = metadata;
-  return rest;
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => !UNHASHED.has(k)));
 }
 
 /** v2: the metadata (canonical JSON) and then the tensors, so neither can change under one hash. */
@@ -73,7 +76,7 @@ export function encodeSafetensors(tensors: NamedArray[], metadata: Record<string
     offset += bytes;
   }
   // JSON round trip first, so the hash covers exactly what a reader will parse back
-  const meta = hashedMetadata(JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>);
+  const { content_hash: _h, hash_version: _v, ...meta } = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
   header.__metadata__ = { faithbench: JSON.stringify({ ...meta, hash_version: HASH_VERSION, content_hash: contentHash(tensors, meta) }) };
   let headerText = JSON.stringify(header);
   // pad the header so the data starts 8-byte aligned (as the reference implementation does)
