@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
-import { createServer } from '../src/site/server.ts';
+import { createServer } from '../src/server/server.ts';
+import { PRESETS } from '../src/suite/presets.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'results');
@@ -43,7 +44,7 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     root = mkdtempSync(join(tmpdir(), 'faithbench-browser-'));
     siteDir = join(root, 'site');
-    app = await createServer({ resultsDir: FIXTURES, siteDir, log: () => {} });
+    app = await createServer({ resultsDir: FIXTURES, siteDir, settings: PRESETS.tiny.settings, log: () => {} });
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({

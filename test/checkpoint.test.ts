@@ -2,7 +2,10 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors } from '../src/engine/checkpoint.ts';
+import { createHash } from 'node:crypto';
+import { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, tensorHash } from '../src/engine/checkpoint.ts';
+import { loadModel } from '../src/engine/modelio.ts';
+import { wasm } from './helpers.ts';
 import { topMagnitudeMask, l0At } from '../src/engine/sparsity.ts';
 
 const tensors = [
@@ -34,6 +37,60 @@ describe('checkpoint (safetensors layout)', () => {
     const bytes = encodeSafetensors(tensors, {});
     bytes[bytes.length - 2] ^= 0xff;
     expect(() => decodeSafetensors(bytes, 'x')).toThrow(/hash mismatch/);
+  });
+
+  it('v2: the content hash covers the metadata (an edited id or config is refused)', () => {
+    const bytes = encodeSafetensors(tensors, { id: 'dense-d64', config: { absTopK: 0.125 } });
+    const good = decodeSafetensors(bytes, 'x');
+    expect(good.hashVersion).toBe(2);
+    expect(good.identityHash).toBe(good.metadata.content_hash);
+    // same byte length, so the header's offsets stay valid: only the hash can catch it
+    // when and how long are not identity: the same training repeated is the same checkpoint
+    const later = decodeSafetensors(encodeSafetensors(tensors, { id: 'dense-d64', config: { absTopK: 0.125 }, created: 'later', train_wall_s: 9 }), 'x');
+    expect(later.identityHash).toBe(good.identityHash);
+    const text = Buffer.from(bytes).toString('latin1');
+    for (const [from, to] of [['dense-d64', 'dense-d65'], ['0.125', '0.999']]) {
+      const edited = Buffer.from(text.replace(from, to), 'latin1');
+      expect(edited.length).toBe(bytes.length);
+      expect(() => decodeSafetensors(new Uint8Array(edited), 'x'), from).toThrow(/hash mismatch .*metadata were modified/);
+    }
+  });
+
+  it('v1 files (tensor-only hash) still load, under the identity their metadata gives them', () => {
+    // a v1 file: the same layout, metadata without hash_version, content_hash over the tensors only
+    const v1 = (meta: Record<string, unknown>) => {
+      const header: Record<string, unknown> = {};
+      let off = 0;
+      for (const t of tensors) {
+        header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + t.data.length * 4] };
+        off += t.data.length * 4;
+      }
+      header.__metadata__ = { faithbench: JSON.stringify({ ...meta, content_hash: tensorHash(tensors) }) };
+      const h = Buffer.from(JSON.stringify(header));
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(h.length));
+      return new Uint8Array(Buffer.concat([len, h, ...tensors.map((t) => Buffer.from(t.data.buffer))]));
+    };
+    const old = decodeSafetensors(v1({ id: 'm' }), 'old');
+    expect(old.hashVersion).toBe(1);
+    // re-saved as v2 it keeps its identity; relabelled, it does not
+    expect(decodeSafetensors(encodeSafetensors(tensors, { id: 'm' }), 'new').identityHash).toBe(old.identityHash);
+    expect(decodeSafetensors(v1({ id: 'other' }), 'relabelled').identityHash).not.toBe(old.identityHash);
+    const flipped = v1({ id: 'm' });
+    flipped[flipped.length - 1] ^= 0xff;
+    expect(() => decodeSafetensors(flipped, 'x')).toThrow(/hash mismatch/);
+  });
+
+  it('the shipped zoo checkpoints are v2 and load under their file names', async () => {
+    await wasm();
+    for (const id of ['dense-d64', 'sparse-d128']) {
+      const path = join(import.meta.dirname, '..', 'models', `${id}.safetensors`);
+      const d = loadSafetensors(path);
+      expect(d.hashVersion, id).toBe(2);
+      const m = loadModel(id);
+      expect(m.hash).toBe(d.metadata.content_hash);
+      expect(createHash('sha256').update(readFileSync(path)).digest('hex')).toHaveLength(64);
+    }
   });
 
   it('detects a garbage header', () => {

@@ -1,12 +1,25 @@
 // Checkpoints in the safetensors layout: 8-byte little-endian header length, a JSON
 // header (name → dtype, shape, byte offsets, plus __metadata__), then raw float32.
-// The metadata carries config, corpus version, seed, training curve and a content
-// hash over the tensor bytes; loading validates shapes and hash and names the problem.
+// The metadata carries config, corpus version, seed, training curve and a content hash;
+// loading validates shapes and hash and names the problem.
+//
+// Hash versions. v2 (hash_version: 2 in the metadata, written since the submission server):
+// content_hash = sha256 over the canonical JSON of the metadata and then every tensor's name,
+// shape and bytes, so an edited id or config (e.g. AbsTopK, which no tensor records) is a
+// different checkpoint. Left out of the hash: the hash fields themselves, and when and how long
+// (`created`, `train_wall_s`), so that the same training repeated is the same checkpoint. v1 (no hash_version, older files):
+// content_hash covered the tensor bytes only; such a file still loads (its stored hash is checked
+// against its tensors), and the hash it is known by — `identityHash` — is computed with the v2
+// rule, so a v1 file and the same file re-saved as v2 have one identity, and an edited v1 file
+// does not keep the identity of the original.
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/fs.ts';
 import { UserError } from '../util/errors.ts';
+import { canonicalJson } from '../util/json.ts';
+
+export const HASH_VERSION = 2;
 
 export interface NamedArray {
   name: string;
@@ -20,8 +33,31 @@ const TensorEntry = z.object({
   data_offsets: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
 });
 
-export function contentHash(tensors: NamedArray[]): string {
+/** v1: tensor names, shapes and bytes only (kept to verify older files). */
+export function tensorHash(tensors: NamedArray[]): string {
   const h = createHash('sha256');
+  for (const t of tensors) {
+    h.update(t.name);
+    h.update(JSON.stringify(t.shape));
+    h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** Metadata keys a v2 hash does not cover: the hash itself, and when and how long it took. */
+const UNHASHED = new Set(['content_hash', 'hash_version', 'created', 'train_wall_s']);
+
+/** The metadata a v2 hash covers. */
+function hashedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(metadata).filter(([k]) => !UNHASHED.has(k)));
+}
+
+/** v2: the metadata (canonical JSON) and then the tensors, so neither can change under one hash. */
+export function contentHash(tensors: NamedArray[], metadata: Record<string, unknown>): string {
+  const h = createHash('sha256');
+  h.update(`faithbench-checkpoint-v${HASH_VERSION}\0`);
+  h.update(canonicalJson(hashedMetadata(metadata)));
+  h.update('\0');
   for (const t of tensors) {
     h.update(t.name);
     h.update(JSON.stringify(t.shape));
@@ -39,7 +75,9 @@ export function encodeSafetensors(tensors: NamedArray[], metadata: Record<string
     header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  header.__metadata__ = { faithbench: JSON.stringify({ ...metadata, content_hash: contentHash(tensors) }) };
+  // JSON round trip first, so the hash covers exactly what a reader will parse back
+  const { content_hash: _h, hash_version: _v, ...meta } = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  header.__metadata__ = { faithbench: JSON.stringify({ ...meta, hash_version: HASH_VERSION, content_hash: contentHash(tensors, meta) }) };
   let headerText = JSON.stringify(header);
   // pad the header so the data starts 8-byte aligned (as the reference implementation does)
   while ((8 + Buffer.byteLength(headerText)) % 8 !== 0) headerText += ' ';
@@ -58,6 +96,10 @@ export function encodeSafetensors(tensors: NamedArray[], metadata: Record<string
 export interface DecodedCheckpoint {
   tensors: NamedArray[];
   metadata: Record<string, unknown> & { content_hash: string };
+  /** the checkpoint's identity: its v2 content hash (computed for a v1 file; see the top of this file) */
+  identityHash: string;
+  /** 1 for files written before metadata was hashed */
+  hashVersion: 1 | 2;
 }
 
 /** Parse and verify; `label` names the file in errors. */
@@ -97,15 +139,20 @@ export function decodeSafetensors(buf: Uint8Array, label: string): DecodedCheckp
     new Uint8Array(copy.buffer).set(buf.subarray(dataStart + s, dataStart + e));
     tensors.push({ name, shape, data: copy });
   }
-  const hash = contentHash(tensors);
-  if (hash !== metadata.content_hash) bad(`content hash mismatch (file is corrupted or was modified): expected ${String(metadata.content_hash).slice(0, 12)}…, got ${hash.slice(0, 12)}…`);
-  return { tensors, metadata };
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return bad('metadata is not an object');
+  const version = metadata.hash_version;
+  if (version !== undefined && version !== HASH_VERSION) bad(`unknown hash_version ${JSON.stringify(version)} (this version reads 1 and ${HASH_VERSION})`);
+  const identity = contentHash(tensors, metadata);
+  const hash = version === undefined ? tensorHash(tensors) : identity;
+  const what = version === undefined ? 'file is corrupted or was modified' : 'file is corrupted, or its weights or metadata were modified';
+  if (hash !== metadata.content_hash) bad(`content hash mismatch (${what}): expected ${String(metadata.content_hash).slice(0, 12)}…, got ${hash.slice(0, 12)}…`);
+  return { tensors, metadata, identityHash: identity, hashVersion: version === undefined ? 1 : 2 };
 }
 
 export function saveSafetensors(path: string, tensors: NamedArray[], metadata: Record<string, unknown>): string {
   const bytes = encodeSafetensors(tensors, metadata);
   writeFileAtomic(path, bytes);
-  return contentHash(tensors);
+  return decodeSafetensors(bytes, path).identityHash;
 }
 
 export function loadSafetensors(path: string): DecodedCheckpoint {

@@ -24,6 +24,8 @@ export const ModelMetadata = z.object({
   train_wall_s: z.number(),
   created: z.string(),
   content_hash: z.string(),
+  /** 2: content_hash covers this metadata too (src/engine/checkpoint.ts); absent in older files */
+  hash_version: z.literal(2).optional(),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadata>;
 
@@ -32,11 +34,11 @@ export interface LoadedModel {
   cfg: ModelConfig;
   params: Params;
   meta: ModelMetadata;
-  /** content hash of the weights (sha256 hex) */
+  /** the checkpoint's content hash, weights and metadata (sha256 hex; see src/engine/checkpoint.ts) */
   hash: string;
 }
 
-export async function saveModel(path: string, params: Params, meta: Omit<ModelMetadata, 'content_hash' | 'param_count' | 'density'>): Promise<string> {
+export async function saveModel(path: string, params: Params, meta: Omit<ModelMetadata, 'content_hash' | 'hash_version' | 'param_count' | 'density'>): Promise<string> {
   const tensors = await Promise.all(namedParams(params).map(async ([name, v]) => ({ name, shape: v.shape, data: (await v.data()) as Float32Array })));
   const density: Record<string, number> = {};
   for (const t of tensors) {
@@ -59,13 +61,15 @@ export function loadModel(idOrPath: string): LoadedModel {
   if (!existsSync(path)) {
     throw new UserError(isPath ? `checkpoint ${path}: file not found` : `model "${idOrPath}" has no checkpoint at ${path}: run \`faithbench train --model ${idOrPath}\``);
   }
-  const { tensors, metadata } = loadSafetensors(path);
+  const { tensors, metadata, identityHash } = loadSafetensors(path);
   const parsed = ModelMetadata.safeParse(metadata);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UserError(`checkpoint ${path}: metadata invalid at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const meta = parsed.data;
+  // a zoo model is what its file name says: a checkpoint relabelled as another model is refused
+  if (!isPath && meta.id !== idOrPath) throw new UserError(`checkpoint ${path}: its metadata says model "${meta.id}", not "${idOrPath}"`);
   const cfg = meta.config.model;
   // build a parameter skeleton from the config and check every tensor against it
   const params = initParams(cfg, 0);
@@ -81,5 +85,5 @@ export function loadModel(idOrPath: string): LoadedModel {
   }
   if (byName.size > 0) throw new UserError(`checkpoint ${path}: unexpected tensor "${[...byName.keys()][0]}"`);
   for (const [, v] of namedParams(params)) (v as unknown as { trainable: boolean }).trainable = false;
-  return { id: meta.id, cfg, params, meta, hash: meta.content_hash };
+  return { id: meta.id, cfg, params, meta, hash: identityHash };
 }

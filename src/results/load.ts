@@ -19,6 +19,7 @@
 // such runs they read (undigested); rerunning the suite rewrites them with a digest.
 //
 // Results carry no tensors: this module must stay free of tfjs, engine and methods imports.
+import { isSubmittedMethodId } from './submission.ts';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { MethodCardSchema, computeDigest, formatZodIssue, type MethodCard, type RunResult } from './schema.ts';
@@ -150,6 +151,12 @@ export function loadResults(dir: string): LoadedResults {
       skip(v.reason);
       continue;
     }
+    // submitted methods are namespaced (sub.<name>): only submissions/ holds them, and it holds nothing else
+    const submitted = rel.startsWith(`${SUBMISSIONS_DIR}/`);
+    if (submitted !== isSubmittedMethodId(v.run.method.id)) {
+      skip(submitted ? `method "${v.run.method.id}" is not a submitted method (sub.<name>)` : `method "${v.run.method.id}" is a submitted method outside ${SUBMISSIONS_DIR}/`);
+      continue;
+    }
     const first = seen.get(v.run.run_id);
     if (first) {
       skip(`run ${v.run.run_id} is already in ${first}`);
@@ -157,7 +164,7 @@ export function loadResults(dir: string): LoadedResults {
     }
     seen.set(v.run.run_id, rel);
     if (!v.digested) result.undigested.push(rel);
-    result.runs.push({ run: v.run, file: rel, source: rel.startsWith(`${SUBMISSIONS_DIR}/`) ? 'submission' : 'suite' });
+    result.runs.push({ run: v.run, file: rel, source: submitted ? 'submission' : 'suite' });
   }
   return result;
 }

@@ -1,11 +1,12 @@
-// Offline verifier for run results (schema v2) and submission bundles. The schema says a value has
+// Verifier for stored run results (every reader of a results folder runs it) and, for the tests,
+// bundles of stored runs. Submissions no longer go through here: they are circuits, recomputed
+// (src/results/submission.ts, src/suite/recompute.ts). The schema says a value has
 // the right shape; this module says its figures agree with each other: sizes match node lists,
 // node ids exist in the model, the flag follows the circuit's verification, every check's value is
 // its role's formula (lift over the size-matched random draws, or the control's score), the
 // overall is runOverall(run), the raw scores of the checks it knows equal their formulas of the
 // figures stored beside them, run ids are the hash of the inputs, and a bundled leaderboard equals
 // the recomputed one. Every failure is reported as one line `path: what is wrong`.
-import { readFileSync } from 'node:fs';
 import { aggregate } from '../results/aggregate.ts';
 import {
   RunResultSchema,
@@ -341,21 +342,4 @@ export function verifyBundle(value: unknown, reference: BundleReference = {}): V
     if (d) return consistencyFailure(d);
   }
   return { ok: true, value: bundle };
-}
-
-/** Reads and verifies a bundle file; unreadable or non-JSON files fail with one line too. */
-export function verifyBundleFile(path: string): Verdict<SubmissionBundle> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    return failure('io', path, `cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return failure('io', path, `not valid JSON (${(err as Error).message})`);
-  }
-  return verifyBundle(json);
 }

@@ -146,6 +146,58 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   await prepareMeans(model);
   say('learning circuit');
   const circuit = await cachedPrune(method, options, model, task, spec.seed, say);
+  return evaluateCircuit({
+    runId: runIdFor(spec, method, model, task),
+    method: {
+      id: method.id,
+      kind: method.kind === 'mask-learner' ? ('ablation-scheme' as const) : ('discover' as const),
+      options: JSON.parse(JSON.stringify(options)) as Record<string, never>,
+      description: method.description,
+      ...(method.paperUrl ? { paper_url: method.paperUrl } : {}),
+      ...(method.baseline ? { baseline: true } : {}),
+    },
+    model,
+    task,
+    seed: spec.seed,
+    settings: s,
+    recordedSettings: runSettings(spec, method, task),
+    circuit,
+    blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, say),
+    say,
+    t0,
+  });
+}
+
+/** Everything a circuit is judged with: the run's identity, its settings, the circuit and its blind control. */
+export interface CircuitEvaluation {
+  runId: string;
+  method: RunResult['method'];
+  model: LoadedModel;
+  task: Task;
+  seed: number;
+  /** what the checks run with */
+  settings: SuiteSettings;
+  /** what the run records (and its id hashes) */
+  recordedSettings: Record<string, unknown>;
+  /** the circuit, verified on the test split (a failed verification flags the run) */
+  circuit: CircuitFile;
+  /** the same method's circuit on another task, found blind (the nonsense control) */
+  blind: (taskId: string) => Promise<CircuitFile>;
+  say: (msg: string) => void;
+  /** when the run started (Date.now()), for its wall time */
+  t0: number;
+}
+
+/**
+ * The second half of a run: every registered check on a given circuit, the overall, and the
+ * validated RunResult. The suite passes the circuit it learned; the submission server passes a
+ * submitted one (src/suite/recompute.ts), so both are judged by the same code.
+ */
+export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> {
+  const { model, task, circuit, say, t0 } = e;
+  const s = e.settings;
+  const spec = { seed: e.seed };
+  await prepareMeans(model); // μ for mean ablation, once per model and thread
   const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
   const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
   const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
@@ -169,7 +221,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
       randomKeeps: nul.keeps,
       test,
       prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts }),
-      blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, say),
+      blind: e.blind,
       say,
     };
     for (const check of await loadChecks()) {
@@ -199,19 +251,12 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
   const result = {
     schema_version: SCHEMA_VERSION,
     scoring_version: SCORING_VERSION,
-    run_id: runIdFor(spec, method, model, task),
-    method: {
-      id: method.id,
-      kind: method.kind === 'mask-learner' ? ('ablation-scheme' as const) : ('discover' as const),
-      options: JSON.parse(JSON.stringify(options)) as Record<string, never>,
-      description: method.description,
-      ...(method.paperUrl ? { paper_url: method.paperUrl } : {}),
-      ...(method.baseline ? { baseline: true } : {}),
-    },
+    run_id: e.runId,
+    method: e.method,
     model: modelInfo(model),
     task: task.id,
     seed: spec.seed,
-    settings: JSON.parse(JSON.stringify(runSettings(spec, method, task))) as Record<string, never>,
+    settings: JSON.parse(JSON.stringify(e.recordedSettings)) as Record<string, never>,
     circuit: {
       nodes: circuit.nodes,
       size: circuit.size,

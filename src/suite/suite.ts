@@ -14,6 +14,7 @@ import type { Task } from '../tasks/define.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
 import { computeDigest, type RunResult } from '../results/schema.ts';
 import { readRunFile } from '../results/load.ts';
+import { isSubmittedMethodId } from '../results/submission.ts';
 import { runOne, runIdFor, cachedModel, type RunSpec } from './run.ts';
 import type { SuiteSettings } from './presets.ts';
 
@@ -79,6 +80,8 @@ export function readCached(file: string, runId: string): { result?: RunResult; p
   if (!existsSync(file)) return {};
   const v = readRunFile(file);
   if (!v.ok) return { problem: v.reason };
+  // a submitted run (sub.<name>) is never the suite's own result, whatever its id
+  if (isSubmittedMethodId(v.run.method.id)) return { problem: `a submitted run (${v.run.method.id}) is not a suite result` };
   if (v.run.run_id !== runId) return { problem: `run_id ${v.run.run_id} is not this run's (${runId})` };
   return { result: v.run };
 }
