@@ -2,14 +2,15 @@
 // and THE overall, with the cases the scoring exists for — a whole-model circuit, a random
 // circuit, a planted faithful one and a planted cancelling one.
 import { describe, expect, it } from 'vitest';
-import { lift, chanceCorrected, sameGenderScore, adversaryScore, minimalityScore, rolesScore, nonsenseResistance, nonsenseResistanceOverBudgets, checkValue, overallOf, LIFT_MIN_HEADROOM } from '../src/results/scoring.ts';
+import { lift, chanceCorrected, sameGenderScore, adversaryScore, minimalityScore, rolesScore, nonsenseResistance, nonsenseResistanceOverBudgets, checkValue, nullReference, overallOf, LIFT_MIN_HEADROOM } from '../src/results/scoring.ts';
+import seedrandom from 'seedrandom';
 import { scanPrefix } from '../src/methods/discretize.ts';
 import { sizeMatchedNull, randomKeeps } from '../src/suite/circuit.ts';
 
-/** The checks of one run as the suite stores them, from raw scores and random-draw means. */
+/** The checks of one run as the suite stores them, from raw scores and (one) random draw each. */
 function run(raw: Record<string, { score: number; random: number }>, control: number | null) {
   const checks: Record<string, { role: 'lifted' | 'control'; value: number | null }> = {};
-  for (const [id, r] of Object.entries(raw)) checks[id] = { role: 'lifted', value: checkValue('lifted', r.score, r.random) };
+  for (const [id, r] of Object.entries(raw)) checks[id] = { role: 'lifted', value: checkValue('lifted', r.score, [r.random]) };
   checks.nonsense = { role: 'control', value: checkValue('control', control, null) };
   return checks;
 }
@@ -85,6 +86,34 @@ describe('the overall on hand-built circuits', () => {
     expect(overallOf(run({ roles: { score: 1, random: 0 } }, 1), true)).toBeNull();
     expect(overallOf({ size: { role: 'report', value: null } })).toBeNull();
     expect(overallOf(run({ roles: { score: 1, random: 0 } }, null))).toBe(1);
+  });
+});
+
+describe('the null reference: the best of R size-matched draws (scoring v4)', () => {
+  // A circuit that is itself one more random draw must earn ≈ 0 in expectation. Against the
+  // draws' MEAN the clamp alone pays it: E[clamp((X − X̄)/(1 − X̄), 0, 1)] > 0 whenever the draws
+  // spread (the v3 random baseline's 0.104 on the standard grid); against their best it beats
+  // the reference with chance 1/(R + 1), and only by its excess.
+  const R = 8;
+  const rng = seedrandom('null-reference');
+  const trials = Array.from({ length: 4000 }, () => Array.from({ length: R + 1 }, () => 0.5 + 0.3 * rng()));
+  const meanLift = (ref: (d: number[]) => number) => trials.reduce((a, [c, ...d]) => a + lift(c, ref(d)), 0) / trials.length;
+  it('is the largest draw, and null without draws', () => {
+    expect(nullReference([0.2, 0.7, 0.4])).toBe(0.7);
+    expect(nullReference([])).toBeNull();
+    expect(nullReference(null)).toBeNull();
+    expect(checkValue('lifted', 0.9, [0.2, 0.5])).toBeCloseTo(0.8, 12);
+    expect(checkValue('lifted', 0.9, [])).toBeNull();
+  });
+  it('gives a circuit drawn from the null ≈ 0, where the mean gives it a clear positive lift', () => {
+    const viaMean = meanLift((d) => d.reduce((a, b) => a + b, 0) / d.length);
+    const viaBest = meanLift((d) => Math.max(...d));
+    // draws uniform on [0.5, 0.8]: E[lift] ≈ 0.107 against the mean, ≈ 0.012 against the best of 8
+    expect(viaMean).toBeGreaterThan(0.08);
+    expect(viaBest).toBeLessThan(0.02);
+  });
+  it('still credits a circuit well above every draw', () => {
+    expect(checkValue('lifted', 0.95, [0.1, 0.2, 0.3, 0.05])).toBeCloseTo((0.95 - 0.3) / 0.7, 12);
   });
 });
 

@@ -49,7 +49,7 @@ const byFile = (name: string): RunResult => RunResultSchema.parse(JSON.parse(rea
 function retamper(run: RunResult, id: string, score: number): void {
   const c = run.checks[id];
   c.score = score;
-  c.value = checkValue(c.role, score, c.random ? c.random.mean : null);
+  c.value = checkValue(c.role, score, c.random ? c.random.scores : null);
   run.overall = runOverall(run);
 }
 
@@ -218,7 +218,7 @@ describe('offline verifier', () => {
   it('accepts a check it does not know, holding it to its value and the overall', () => {
     const b = zeroBundle();
     for (const r of b.results.filter((x) => !x.flagged)) {
-      r.checks['novel-check'] = { title: 'Novel check', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.3), figures: { anything: [1, 'two'] } };
+      r.checks['novel-check'] = { title: 'Novel check', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.4), figures: { anything: [1, 'two'] } };
       r.overall = runOverall(r);
     }
     b.aggregate = aggregate(b.results);
@@ -241,7 +241,7 @@ describe('offline verifier', () => {
 
   const flaggedAt = (b: ReturnType<typeof zeroBundle>) => b.results.findIndex((r) => r.flagged);
   const cases: Array<[string, (b: ReturnType<typeof zeroBundle>) => void, RegExp]> = [
-    ['a lifted value that is not its lift', (b) => { b.results[2].checks.adversary.value = 0.99; }, /^results\[2\]\.checks\.adversary\.value: 0\.99 does not equal lift\(score, random\.mean\) = /],
+    ['a lifted value that is not its lift', (b) => { b.results[2].checks.adversary.value = 0.99; }, /^results\[2\]\.checks\.adversary\.value: 0\.99 does not equal lift\(score, max\(random\.scores\)\) = /],
     ['a control value that is not its score', (b) => { b.results[3].checks.nonsense.value = 1; }, /^results\[3\]\.checks\.nonsense\.value: 1 does not equal score = /],
     ['a report check with a value', (b) => { b.results[3].checks.mib.value = 0.5; }, /^results\[3\]\.checks\.mib\.value: 0\.5 but its role's formula gives null/],
     ['a random mean that is not the mean of its draws', (b) => { b.results[0].checks.roles.random!.mean += 0.1; }, /^results\[0\]\.checks\.roles\.random\.mean: .* does not equal the mean of random\.scores/],
@@ -351,7 +351,7 @@ describe('site build', () => {
     const results = tmp('novel');
     for (const r of fixtureRuns()) {
       if (!r.flagged) {
-        r.checks['novel-check'] = { title: 'Novel <check>', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.3), figures: { widgets: 3 } };
+        r.checks['novel-check'] = { title: 'Novel <check>', role: 'lifted', score: 0.7, random: { draws: 2, scores: [0.2, 0.4], mean: 0.3 }, value: lift(0.7, 0.4), figures: { widgets: 3 } };
         r.overall = runOverall(r);
       }
       writeFileSync(join(results, `${r.run_id}.json`), JSON.stringify(r));
@@ -427,7 +427,7 @@ describe('site build', () => {
     expect(report.problems).toHaveLength(4);
     expect(report.problems[0]).toMatch(/^skipping broken\.json: not valid JSON/);
     expect(report.problems[1]).toMatch(/^skipping other\/foreign\.json: not a valid run result: schema_version: /);
-    expect(report.problems[2]).toMatch(/^skipping tampered\.json: not a valid run result: checks\.roles\.value: .* does not equal lift\(score, random\.mean\)/);
+    expect(report.problems[2]).toMatch(/^skipping tampered\.json: not a valid run result: checks\.roles\.value: .* does not equal lift\(score, max\(random\.scores\)\)/);
     expect(report.problems[3]).toMatch(/^skipping v1\.json: not a valid run result: schema_version: /);
     for (const p of report.problems) expect(p).not.toContain('\n');
   });

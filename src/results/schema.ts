@@ -14,7 +14,7 @@ export const SCHEMA_VERSION = 2 as const;
  * The version of the scoring (check definitions, lift, overall). Part of every run id, so a
  * result written by another scoring version is recomputed by the suite, never mixed in.
  */
-export const SCORING_VERSION = 3 as const;
+export const SCORING_VERSION = 4 as const;
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers
@@ -157,7 +157,7 @@ export const CheckResultSchema = z.strictObject({
   score: Unit.nullable(),
   /** Size-matched random circuits (same size, same ablation, seeded draws) and their scores. */
   random: z.strictObject({ draws: Count, scores: z.array(Unit).max(10_000), mean: Unit }).nullable(),
-  /** What enters the overall: lift(score, random.mean) for lifted checks, score for controls, null for reports. */
+  /** What enters the overall: lift(score, max(random.scores)) for lifted checks (scoring v4), score for controls, null for reports. */
   value: Unit.nullable(),
   /** Check-specific raw figures (documented with each check in docs/suite.md). */
   figures: z.record(z.string().max(64), z.json()),

@@ -3,8 +3,9 @@
 // of every score and of `overall`. The principles they encode exist because the first scores
 // were bought by size (a whole-model "circuit" topped the leaderboard):
 //   - size-matched lift: a check credits only what a circuit does beyond random circuits of the
-//     same size under the same ablation, so the whole model (whose size-matched random circuit
-//     is itself) scores 0 and a random circuit ≈ 0;
+//     same size under the same ablation — beyond the best of R such draws (scoring v4), so the
+//     whole model (whose size-matched random circuit is itself) scores 0 and a circuit that is
+//     itself a random draw scores ≈ 0 in expectation, not the clamp's positive bias;
 //   - chance correction: a binary accuracy a enters as (a − 0.5)/(a_model − 0.5);
 //   - a negative control multiplies: a method that makes a few nodes do what the model never
 //     does has its circuits discounted.
@@ -78,11 +79,23 @@ export function nonsenseResistanceOverBudgets(perBudget: ReadonlyArray<{ L_circ:
   return rs.length ? rs.reduce((a, b) => a + b, 0) / rs.length : null;
 }
 
-/** What a check contributes: lift for lifted checks, the score for controls, nothing for reports. */
-export function checkValue(role: CheckResult['role'], score: number | null, randomMean: number | null): number | null {
+/**
+ * The null a lifted check is measured against: the BEST of the R size-matched random draws
+ * (scoring v4). Against their mean (v3), a circuit that is itself a random draw earns
+ * E[clamp((X − X̄)/(1 − X̄), 0, 1)] > 0 from the clamp alone — the v3 random baseline's 0.104
+ * overall on the standard grid; against the best of R it exceeds the reference with chance
+ * 1/(R + 1), and only by its excess. null without draws.
+ */
+export function nullReference(randomScores: ReadonlyArray<number> | null): number | null {
+  return randomScores && randomScores.length ? Math.max(...randomScores) : null;
+}
+
+/** What a check contributes: lift over the null reference for lifted checks, the score for controls, nothing for reports. */
+export function checkValue(role: CheckResult['role'], score: number | null, randomScores: ReadonlyArray<number> | null): number | null {
   if (role === 'report' || score === null) return null;
   if (role === 'control') return score;
-  return randomMean === null ? null : lift(score, randomMean);
+  const ref = nullReference(randomScores);
+  return ref === null ? null : lift(score, ref);
 }
 
 /**

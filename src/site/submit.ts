@@ -119,9 +119,9 @@ function checkRunOrThrow(run: RunResult): void {
       const m = c.random.scores.length ? c.random.scores.reduce((a, b) => a + b, 0) / c.random.scores.length : 0;
       expectClose(`checks.${id}.random.mean`, c.random.mean, m, 'the mean of random.scores');
     }
-    const want = checkValue(c.role, c.score, c.random ? c.random.mean : null);
+    const want = checkValue(c.role, c.score, c.random ? c.random.scores : null);
     if (want === null || c.value === null) expect(want === c.value, `checks.${id}.value: ${c.value} but its role's formula gives ${want}`);
-    else expectClose(`checks.${id}.value`, c.value, want, c.role === 'lifted' ? 'lift(score, random.mean)' : 'score');
+    else expectClose(`checks.${id}.value`, c.value, want, c.role === 'lifted' ? 'lift(score, max(random.scores))' : 'score');
     // figures the verifier knows how to read: raw scores equal their formulas, nodes and heads exist
     if (Object.hasOwn(FIGURES, id)) FIGURES[id](c, `checks.${id}`, { total, inCircuit, checkHead, circuitSize: circuit.size });
   }

@@ -242,7 +242,7 @@ export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> 
         role: check.role,
         score: out.score,
         random: rs ? { draws: rs.length, scores: rs, mean: randomMean! } : null,
-        value: checkValue(check.role, out.score, randomMean),
+        value: checkValue(check.role, out.score, rs),
         figures: JSON.parse(JSON.stringify(figures)) as CheckResult['figures'],
       };
     }
