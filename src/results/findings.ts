@@ -85,7 +85,18 @@ export interface SizeCorrelation {
   runs_methods: number;
   /** ρ(check value, circuit share) per scored check, methods only: which check carries the size */
   per_check: Record<string, number | null>;
+  /**
+   * Within one (method, model, task) the seeds give circuits of different sizes: the mean over
+   * such cells (≥ 4 scored seeds, methods only) of ρ(overall, share) asks whether a bigger circuit
+   * from the SAME method scores better — size buying score — apart from differences between
+   * methods (which may be the very thing measured: conservative ablations learn larger circuits).
+   */
+  rho_within: number | null;
+  cells_within: number;
 }
+
+/** Cells with fewer scored seeds than this are left out of rho_within (a ρ over 3 points is ±1 by chance too often). */
+export const WITHIN_CELL_MIN_RUNS = 4;
 
 /** The size test: Spearman ρ between a run's overall and its circuit's share of nodes. */
 export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
@@ -99,12 +110,23 @@ export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
       return [id, spearman(xs.map((r) => r.checks[id].value!), xs.map(share))];
     }),
   );
+  const cells = new Map<string, RunResult[]>();
+  for (const r of methods) {
+    const k = `${r.method.id}\u0000${r.model.id}\u0000${r.task}`;
+    cells.set(k, [...(cells.get(k) ?? []), r]);
+  }
+  const within = [...cells.values()]
+    .filter((c) => c.length >= WITHIN_CELL_MIN_RUNS)
+    .map((c) => spearman(c.map((r) => runOverall(r)!), c.map(share)))
+    .filter((x): x is number => x !== null && Number.isFinite(x));
   return {
     rho: spearman(pts.map((r) => runOverall(r)!), pts.map(share)),
     runs: pts.length,
     rho_methods: spearman(methods.map((r) => runOverall(r)!), methods.map(share)),
     runs_methods: methods.length,
     per_check: perCheck,
+    rho_within: within.length ? within.reduce((a, b) => a + b, 0) / within.length : null,
+    cells_within: within.length,
   };
 }
 
@@ -132,6 +154,7 @@ export function findingsMarkdown(rows: readonly FindingRow[], runs: readonly Run
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` +
     lines.map((l) => `| ${l.join(' | ')} |`).join('\n') +
     `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(sc.rho)} over ${sc.runs} scored runs (|ρ| ≤ 0.3 required); ` +
-    `methods only ${f(sc.rho_methods)} over ${sc.runs_methods}; per check (methods only, value vs share): ${perCheck || '—'}.\n`
+    `methods only ${f(sc.rho_methods)} over ${sc.runs_methods}; within a (method, model, task) across seeds ${f(sc.rho_within)} ` +
+    `(mean over ${sc.cells_within} cells); per check (methods only, value vs share): ${perCheck || '—'}.\n`
   );
 }
