@@ -525,7 +525,10 @@ function runChecksData(run: RunResult): Array<Record<string, CellValue>> {
     random_mean: c.random?.mean ?? null,
     random_draws: c.random?.draws ?? null,
     value: c.value,
-    figures: JSON.stringify(c.figures),
+    // as the page shows them (lists by their length); every figure in full is in the run's JSON and CSV
+    figures: Object.entries(c.figures)
+      .map(([k, v]) => `${k} = ${figureText(v)}`)
+      .join('; '),
   }));
 }
 
@@ -927,7 +930,7 @@ async function renderAll(loaded: LoadedResults, dir: string, descriptions: Reado
     const layout: CircuitLayout = layoutCircuit(r.circuit.nodes, r.model, r.viewer?.edges ?? []);
     const ver = r.circuit.verification;
     const base = `data/runs/${r.run_id}`;
-    write(`${base}.json`, JSON.stringify(r, null, 1) + '\n');
+    write(`${base}.json`, JSON.stringify(r) + '\n');
     const long = runLongData(r);
     write(`${base}.csv`, toCsv({ table: `run-${r.run_id}`, caption: 'The run: every field', columns: ['section', 'key', 'value'], rows: long }));
     write(`${base}-nodes.csv`, toCsv({ table: `run-${r.run_id}-nodes`, caption: 'Circuit nodes', columns: ['node', 'layer', 'site', 'index', 'head', 'rank', 'r'], rows: nodesData(r, layout) }));
