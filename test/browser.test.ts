@@ -92,7 +92,7 @@ describe.skipIf(!haveChromium)('site in headless Chromium', () => {
     const page = await openPage();
     await page.goto(`${base}/`);
     const table = page.locator('#lb-methods');
-    const headers = await table.locator('thead th.check').allTextContents();
+    const headers = await table.locator('thead th.check button').allTextContents();
     expect(headers.map((h) => h.trim())).toEqual(['Same-gender generalization', 'Node-role consistency', 'Adversarial ablation', 'Minimality', '× Nonsense resistance (negative control)']);
     const stochastic = table.locator('tbody tr', { hasText: 'stochastic' });
     const roles = stochastic.locator('td.check').nth(1);

@@ -16,11 +16,17 @@ import {
 } from '../src/results/schema.ts';
 import { checkValue, lift, runOverall } from '../src/results/scoring.ts';
 import { buildSite, jsonForScript, safeHref } from '../src/site/build.ts';
-import { layoutCircuit } from '../src/site/layout.ts';
+import { COLLAPSE_NODES, layoutCircuit, MAX_BODY } from '../src/site/layout.ts';
+import { renderMarkdown } from '../src/site/markdown.ts';
+import { lossBands, paretoFrontier } from '../src/site/plots.ts';
+import { csvField, toCsv } from '../src/site/tables.ts';
+import { makeWideFixture } from './fixtures/make-fixtures.ts';
 import { loadResults } from '../src/site/load.ts';
 import { checkRun, verifyBundle } from '../src/site/submit.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'results');
+/** A fixed build time, so pages (and the snapshots) do not change with the clock. */
+const BUILT_AT = new Date('2025-02-01T09:30:00Z');
 const TEMPLATES = join(import.meta.dirname, '..', 'site', 'templates');
 
 function fixtureRuns(): RunResult[] {
@@ -291,17 +297,31 @@ describe('site build', () => {
   let out: string;
   beforeAll(async () => {
     out = join(tmp('site'), 'site');
-    const report = await buildSite({ resultsDir: FIXTURES, outDir: out });
+    const report = await buildSite({ resultsDir: FIXTURES, outDir: out, builtAt: BUILT_AT });
     expect(report.problems).toEqual([]);
     expect(report.runs).toBe(N_RUNS);
   });
 
   it('writes a leaderboard, a page per method, task, model and run, plots and data', () => {
-    for (const p of ['index.html', 'methods/zero.html', 'methods/mean.html', 'methods/stochastic.html', 'methods/keep-all.html', 'tasks/ioi.html', 'tasks/pronoun.html', 'models/dense-d8.html', 'models/sparse-d16.html', 'plots/pareto.svg', 'plots/same-gender.svg', 'plots/method-zero-loss-size.svg', 'assets/style.css', 'assets/sort.js', 'assets/viewer.js', 'data/leaderboard.json', 'data/runs.json']) {
+    for (const p of [
+      'index.html', 'checks.html', 'submit.html', 'cite.html', 'cite.bib', 'release.html', 'docs/suite.html', 'docs/site.html',
+      'methods/zero.html', 'methods/mean.html', 'methods/stochastic.html', 'methods/keep-all.html', 'tasks/ioi.html', 'tasks/pronoun.html', 'models/dense-d8.html', 'models/sparse-d16.html',
+      'plots/index-pareto-ioi.svg', 'plots/index-pareto-pronoun.svg', 'plots/same-gender.svg', 'plots/task-ioi-same-gender.svg', 'plots/task-ioi-loss-dense-d8.svg', 'plots/task-ioi-loss-sparse-d16.svg', 'plots/method-zero-loss-dense-d8.svg',
+      'assets/style.css', 'assets/sort.js', 'assets/viewer.js', 'data/leaderboard.json', 'data/runs.json', 'data/runs.csv', 'data/tables/index-lb-methods.csv', 'data/tables/index-lb-methods.json',
+    ]) {
       expect(existsSync(join(out, p)), p).toBe(true);
     }
     expect(readdirSync(join(out, 'runs'))).toHaveLength(N_RUNS);
-    expect(readFileSync(join(out, 'plots/pareto.svg'), 'utf8')).toMatch(/^<svg/);
+    // every run as its whole result (JSON), as CSV, and its nodes
+    expect(readdirSync(join(out, 'data', 'runs'))).toHaveLength(3 * N_RUNS);
+    // no same-gender histogram where no run has the check
+    expect(existsSync(join(out, 'plots/task-pronoun-same-gender.svg'))).toBe(false);
+    const pareto = readFileSync(join(out, 'plots/index-pareto-ioi.svg'), 'utf8');
+    expect(pareto).toMatch(/^<svg/);
+    expect(pareto).toContain('pareto_front_marks');
+    const sg = readFileSync(join(out, 'plots/task-ioi-same-gender.svg'), 'utf8');
+    expect(sg).toContain('← bad circuit');
+    expect(sg).toContain('half_rule_marks');
     const runs = JSON.parse(readFileSync(join(out, 'data/runs.json'), 'utf8')) as Array<{ flagged: boolean; overall: number | null; checks: Record<string, { role: string; score: number | null; value: number | null }> }>;
     expect(runs).toHaveLength(N_RUNS);
     expect(runs.filter((r) => r.flagged)).toEqual([expect.objectContaining({ overall: null, checks: {} })]);
@@ -389,8 +409,87 @@ describe('site build', () => {
   it('shows each check’s description when the registry passes them (the site imports no suite code)', async () => {
     const site = join(tmp('described'), 'site');
     await buildSite({ resultsDir: FIXTURES, outDir: site, checkDescriptions: { roles: 'Pearson r <pruned & unpruned>' } });
-    const html = readFileSync(join(site, 'index.html'), 'utf8');
-    expect(html).toContain('<p class="check-description">Pearson r &lt;pruned &amp; unpruned&gt;</p>');
+    const html = readFileSync(join(site, 'checks.html'), 'utf8');
+    expect(html).toMatch(/<section class="check-def lifted" id="check-roles">[\s\S]*?<dt>What<\/dt><dd>Pearson r &lt;pruned &amp; unpruned&gt;<\/dd>/);
+  });
+
+  it('defines every check on one page, and every column header links to its definition', () => {
+    const checks = readFileSync(join(out, 'checks.html'), 'utf8');
+    const ids = new Set([...checks.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    const defs = [...index.matchAll(/<a class="def" href="checks\.html#([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(defs)).toEqual(new Set(['col-overall', 'check-same-gender', 'check-roles', 'check-adversary', 'check-minimality', 'check-nonsense', 'col-size', 'col-share', 'col-bad', 'col-runs']));
+    for (const d of defs) expect(ids.has(d), d).toBe(true);
+    const suite = readFileSync(join(out, 'docs/suite.html'), 'utf8');
+    for (const id of ['size', 'nonsense', 'same-gender', 'roles', 'adversary', 'minimality', 'mib']) {
+      const section = new RegExp(`<section class="check-def [a-z]+" id="check-${id}">([\\s\\S]*?)</section>`).exec(checks)![1];
+      expect(section, id).toContain('<dt>Formula</dt>');
+      expect(section, id).toContain('<dt>Why</dt>');
+      // the docs link lands on the check's own item in the rendered docs/suite.md
+      const anchor = /<a class="doc-link" href="docs\/suite\.html#([^"]+)"/.exec(section)![1];
+      expect(suite, id).toContain(`id="${anchor}"`);
+    }
+    // the lifted formula is the scoring's (v4: against the best of the random draws)
+    expect(checks).toContain('the best raw score of R random circuits of the same size');
+  });
+
+  it('recognises baselines by their results (method.baseline), never by id', async () => {
+    const results = tmp('baseline-ids');
+    for (const r of fixtureRuns()) {
+      // the baseline renamed to an ordinary-looking id, and an ordinary method renamed keep-all
+      const renamed = r.method.baseline ? rebrand(r, 'whole-model') : r.method.id === 'zero' ? rebrand(r, 'keep-all') : r;
+      writeFileSync(join(results, `${renamed.run_id}.json`), JSON.stringify(renamed));
+    }
+    const site = join(tmp('baseline-ids-site'), 's');
+    await buildSite({ resultsDir: results, outDir: site });
+    const table = /<table class="sortable lb" id="lb-methods">[\s\S]*?<\/table>/.exec(readFileSync(join(site, 'index.html'), 'utf8'))![0];
+    const order = [...table.matchAll(/<tr( class="baseline")?>\s*<td data-sort="([^"]+)">/g)].map((m) => `${m[2]}${m[1] ? ' (baseline)' : ''}`);
+    expect(order).toEqual(['stochastic', 'mean', 'keep-all', 'whole-model (baseline)']);
+  });
+
+  it('labels the release: version, build date, the code commit of the results, and warns when they mix commits', async () => {
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(index).toContain('<p class="release" id="release-label"><a href="release.html">faithbench 0.1.0</a> · built <time datetime="2025-02-01T09:30:00.000Z">2025-02-01 09:30 UTC</time> · results from unrecorded code</p>');
+    expect(index).not.toContain('id="mixed-code"');
+    const results = tmp('two-commits');
+    fixtureRuns().forEach((r, i) => {
+      r.provenance.git_commit = i % 5 === 0 ? 'b'.repeat(40) : 'a'.repeat(40);
+      writeFileSync(join(results, `${r.run_id}.json`), JSON.stringify(r));
+    });
+    const site = join(tmp('two-commits-site'), 's');
+    await buildSite({ resultsDir: results, outDir: site, builtAt: BUILT_AT });
+    for (const p of ['index.html', 'methods/zero.html', 'checks.html']) {
+      const html = readFileSync(join(site, p), 'utf8');
+      expect(html, p).toMatch(/<p class="banner mixed" role="note" id="mixed-code"><strong>Mixed code\.<\/strong> These results come from 2 code versions: aaaaaaaaaaaa \(44 runs\), bbbbbbbbbbbb \(12 runs\)\./);
+      expect(html, p).toContain('results from 2 code commits');
+    }
+    const release = readFileSync(join(site, 'release.html'), 'utf8');
+    expect(release).toContain(`<code class="commit">${'a'.repeat(40)}</code>`);
+    expect(release).toContain(`<code class="commit">${'b'.repeat(40)}</code>`);
+    // the footer says so where a page's own runs mix commits, and not on a run's page
+    expect(readFileSync(join(site, 'index.html'), 'utf8')).toContain('class="mixed-note"');
+    const run = readdirSync(join(site, 'runs'))[0];
+    expect(readFileSync(join(site, 'runs', run), 'utf8')).not.toContain('class="mixed-note"');
+  });
+
+  it('writes every table as CSV and JSON with the rows the page shows', () => {
+    const index = readFileSync(join(out, 'index.html'), 'utf8');
+    for (const id of ['lb-methods', 'lb-models']) {
+      const body = new RegExp(`<table class="sortable lb" id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(index)![1];
+      const methods = [...body.matchAll(/<tr[^>]*>\s*<td data-sort="([^"]+)">/g)].map((m) => m[1]);
+      expect(index).toContain(`<a href="data/tables/index-${id}.csv" download data-format="csv">CSV</a>`);
+      const json = JSON.parse(readFileSync(join(out, `data/tables/index-${id}.json`), 'utf8')) as { columns: string[]; rows: Array<Record<string, unknown>> };
+      expect(json.rows.map((r) => r.method)).toEqual(methods);
+      expect(json.columns.slice(0, 5)).toEqual(['method', 'baseline', 'submitted', 'model', 'overall']);
+      const csv = readFileSync(join(out, `data/tables/index-${id}.csv`), 'utf8').trimEnd().split('\r\n');
+      expect(csv).toHaveLength(methods.length + 1);
+      expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(methods);
+    }
+    const run = fixtureRuns().find((r) => !r.flagged)!;
+    expect(RunResultSchema.parse(JSON.parse(readFileSync(join(out, `data/runs/${run.run_id}.json`), 'utf8')))).toEqual(run);
+    const nodes = readFileSync(join(out, `data/runs/${run.run_id}-nodes.csv`), 'utf8').trimEnd().split('\r\n');
+    expect(nodes[0]).toBe('node,layer,site,index,head,rank,r');
+    expect(nodes).toHaveLength(run.circuit.size + 1);
   });
 
   it('replaces a previous build but refuses a folder it did not build', async () => {
@@ -483,12 +582,93 @@ describe('site helpers', () => {
     expect(JSON.parse(s)).toEqual({ a: '</script><!-- & \u2028' });
   });
 
+  it('quotes CSV fields and disarms spreadsheet formulas', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField('-0.5')).toBe('-0.5');
+    expect(csvField(-0.25)).toBe('-0.25');
+    expect(csvField(null)).toBe('');
+    expect(toCsv({ table: 't', caption: '', columns: ['a', 'b'], rows: [{ a: 1, b: 'x\ny' }] })).toBe('a,b\r\n1,"x\ny"\r\n');
+  });
+
+  it('finds the Pareto front of size against faithfulness', () => {
+    const p = (fraction: number, overall: number) => ({ fraction, overall });
+    expect(paretoFrontier([p(0.5, 0.6), p(0.01, 0.3), p(0.1, 0.2), p(0.2, 0.6), p(1, 0)])).toEqual([p(0.01, 0.3), p(0.2, 0.6)]);
+    expect(paretoFrontier([])).toEqual([]);
+  });
+
+  it('summarises loss curves per series on one share grid: median and range, never extrapolated', () => {
+    const bands = lossBands([
+      { series: 'a', total: 100, points: [{ size: 0, loss: 3 }, { size: 1, loss: 2 }, { size: 100, loss: 0 }] },
+      { series: 'a', total: 100, points: [{ size: 1, loss: 4 }, { size: 10, loss: 1 }, { size: 100, loss: 0.5 }] },
+      { series: 'a', total: 100, points: [{ size: 1, loss: 3 }, { size: 100, loss: 0.1 }] },
+      { series: 'b', total: 1000, points: [{ size: 100, loss: 1 }, { size: 1000, loss: 0 }] },
+    ]);
+    const first = bands.find((b) => b.series === 'a' && Math.abs(b.share - 0.01) < 1e-12)!;
+    expect(first).toMatchObject({ median: 3, lo: 2, hi: 4, runs: 3 });
+    const last = bands.filter((b) => b.series === 'a').at(-1)!;
+    expect(last.share).toBeCloseTo(1);
+    expect(last).toMatchObject({ median: 0.1, lo: 0, hi: 0.5 });
+    // series b starts at a share of 10%: nothing below it
+    const bShares = bands.filter((b) => b.series === 'b').map((b) => b.share);
+    expect(Math.min(...bShares)).toBeGreaterThanOrEqual(0.1 * (1 - 1e-9));
+    // between two measured points the loss is linear in log share
+    const mid = bands.find((b) => b.series === 'b' && b.share > 0.2 && b.share < 0.5)!;
+    expect(mid.median).toBeCloseTo(1 - Math.log(mid.share / 0.1) / Math.log(10), 6);
+  });
+
+  it('renders the docs with every source string inert and only safe links', () => {
+    const doc = renderMarkdown(
+      [
+        '# Title <b>',
+        '',
+        'Text with <script>alert(1)</script> and `<code>` and **bold** and [js](javascript:alert(1)) and [ok](https://example.org/a?b=1&c=2) and [doc](other.md#x).',
+        '',
+        '- **size** [report] — `n*` \\* 2',
+        '- **roles** [lifted]',
+        '',
+        '| a | b |',
+        '|---|---|',
+        '| `x \\| y` | <i>z</i> |',
+      ].join('\n'),
+      { docHref: (f, frag) => (f === 'other.md' ? `other.html${frag}` : null) },
+    );
+    const html = doc.body.html;
+    expect(doc.title).toBe('Title <b>');
+    expect(html).toContain('<h1 id="title-b">Title &lt;b&gt;</h1>');
+    expect(html).not.toMatch(/<script|<b>|<i>|javascript:/);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('<code>&lt;code&gt;</code>');
+    expect(html).toContain('<a href="https://example.org/a?b&#x3D;1&amp;c&#x3D;2" rel="noopener noreferrer nofollow">ok</a>');
+    expect(html).toContain('<a href="other.html#x">doc</a>');
+    expect(html).toContain(' js ');
+    expect(html).toContain('<li id="term-size"><strong>size</strong> [report] — <code>n*</code> * 2</li>');
+    expect(doc.terms.get('roles')?.anchor).toBe('term-roles');
+    expect(html).toContain('<td><code>x | y</code></td><td>&lt;i&gt;z&lt;/i&gt;</td>');
+  });
+
+  it('draws a large circuit collapsed by layer × site, in a bounded height', () => {
+    const wide = makeWideFixture();
+    expect(wide.circuit.size).toBe(5632);
+    const l = layoutCircuit(wide.circuit.nodes, wide.model, wide.viewer!.edges);
+    expect(l.collapsed).toBe(true);
+    expect(l.height).toBeLessThanOrEqual(MAX_BODY + 100);
+    expect(l.groups).toHaveLength(16);
+    const neurons = l.groups.find((g) => g.layer === 0 && g.site === 'mlp_neuron')!;
+    expect([neurons.count, neurons.width, neurons.label, neurons.nodes.length]).toEqual([1024, 1024, '1024/1024', 1024]);
+    // a small circuit is drawn whole
+    const small = fixtureRuns().find((r) => r.method.id === 'zero' && !r.flagged)!;
+    expect(small.circuit.size).toBeLessThan(COLLAPSE_NODES);
+    expect(layoutCircuit(small.circuit.nodes, small.model, []).collapsed).toBe(false);
+  });
+
   it('templates never use triple-stash (unescaped) output', () => {
     for (const f of readdirSync(TEMPLATES)) expect(readFileSync(join(TEMPLATES, f), 'utf8'), f).not.toContain('{{{');
   });
 
   it('lays out nodes in forward-pass columns, heads together, strongest edges first', () => {
-    const model = { n_layers: 2, d_head: 16 };
+    const model = { n_layers: 2, d_head: 16, site_widths: { attn_in: 64, q: 64, k: 64, v: 64, attn_out: 64, mlp_in: 64, mlp_neuron: 256, mlp_out: 64 } };
     const l = layoutCircuit(['L1.mlp_out.3', 'L0.attn_in.5', 'L0.q.17', 'L0.q.2', 'L0.v.0'], model, [
       { from: 'L0.attn_in.5', to: 'L0.q.2', weight: -0.5 },
       { from: 'L0.attn_in.5', to: 'L0.q.17', weight: 0.1 },

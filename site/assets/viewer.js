@@ -1,6 +1,10 @@
 // Circuit viewer. The graph itself is static SVG in the page; this script adds the details:
 // hovering, focusing or clicking a node shows its activations on the test prompts, unpruned and
-// pruned side by side, its Pearson r, and for q/k/v nodes its head's attention pattern.
+// pruned side by side, its Pearson r, and for q/k/v nodes its head's attention pattern, in the
+// panel beside the graph (sticky, so it stays in view). The nodes are ONE tab stop (a roving
+// tabindex; the arrow keys move within a column and across columns), so even a whole-model
+// circuit adds one. A collapsed graph (a large circuit) shows one box per layer × site; each
+// group's label is a button that expands it, and edges show between expanded groups.
 // Data comes from the page's <script type="application/json" id="viewer-data">, and every piece
 // of it is inserted as text (textContent, attributes), never parsed as HTML.
 (function () {
@@ -40,7 +44,7 @@
 
   /** A horizontal bar from zero, scaled so the node's largest |activation| fills half the width. */
   function bar(x, scale, cls) {
-    var w = 110, h = 12, mid = w / 2;
+    var w = 72, h = 12, mid = w / 2;
     var svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('width', String(w));
     svg.setAttribute('height', String(h));
@@ -110,7 +114,7 @@
     panel.appendChild(el('p', 'meta', meta));
     var a = acts.get(id);
     if (!a) {
-      panel.appendChild(el('p', 'hint', 'No activation samples for this node.'));
+      panel.appendChild(el('p', 'hint', 'No activation samples for this node (the run stores them for a sample of its nodes).'));
     } else {
       var scale = 0;
       a.pruned.concat(a.unpruned).forEach(function (x) { scale = Math.max(scale, Math.abs(x)); });
@@ -141,23 +145,171 @@
     }
   }
 
+  var groups = new Map();
+  (data.groups || []).forEach(function (g) { groups.set(g.group, g); });
+
+  /** A layer × site group: its count, the mean r of its judged nodes, its strongest connections. */
+  function showGroup(gid) {
+    var g = groups.get(gid);
+    panel.textContent = '';
+    panel.appendChild(el('h3', 'node-id', gid));
+    if (!g) return;
+    var m = /^L(\d+)\.(.+)$/.exec(gid);
+    var meta = 'layer ' + (m ? m[1] : '?') + ' · ' + (m ? m[2] : '?') + ' · ' + g.count + ' of ' + g.width + ' nodes in the circuit (' + (100 * g.count / Math.max(1, g.width)).toFixed(1) + '%)';
+    var rs = [];
+    roles.forEach(function (r, node) { if (node.indexOf(gid + '.') === 0 && typeof r === 'number') rs.push(r); });
+    if (rs.length) meta += ' · mean r ' + fmt(rs.reduce(function (a, b) { return a + b; }, 0) / rs.length) + ' over ' + rs.length + ' judged nodes';
+    panel.appendChild(el('p', 'meta', meta));
+    if (g.links && g.links.length) {
+      panel.appendChild(el('p', null, 'Strongest connections (Σ|w| over the drawn edges):'));
+      var ul = el('ul', 'links');
+      g.links.forEach(function (l) { ul.appendChild(el('li', null, l.group + ' — ' + fmt(l.weight) + ' over ' + l.edges + ' edge' + (l.edges === 1 ? '' : 's'))); });
+      panel.appendChild(ul);
+    }
+    var col = colEls.get(g.col);
+    var open = col && col.getAttribute('data-expanded') === 'true';
+    panel.appendChild(el('p', 'hint', open ? 'Expanded: hover or focus its nodes.' : 'Collapsed: click the box or press Enter on its label to show its nodes.'));
+  }
+
   var svg = document.querySelector('svg.circuit');
-  var nodes = svg ? svg.querySelectorAll('.node') : [];
-  var edges = svg ? svg.querySelectorAll('.edge') : [];
+  if (!svg) return;
+  var collapsed = svg.classList.contains('collapsed');
+  var edges = svg.querySelectorAll('.edge');
+  var colEls = new Map();
+  var colNodes = new Map();
+  var colOrder = [];
+  Array.prototype.forEach.call(svg.querySelectorAll('g.col'), function (c) {
+    var k = Number(c.getAttribute('data-col'));
+    colEls.set(k, c);
+    colNodes.set(k, Array.prototype.slice.call(c.querySelectorAll('.node')));
+    colOrder.push(k);
+  });
+  colOrder.sort(function (a, b) { return a - b; });
+  var roving = null;
+
+  function expanded(k) { var c = colEls.get(k); return !!c && c.getAttribute('data-expanded') === 'true'; }
+  function visibleCols() { return colOrder.filter(function (k) { return expanded(k) && colNodes.get(k).length; }); }
+  function ty(n) { var m = /translate\(\s*[-\d.]+[ ,]+([-\d.]+)/.exec(n.getAttribute('transform') || ''); return m ? Number(m[1]) : 0; }
+
+  function setRoving(n) {
+    if (roving && roving !== n) roving.setAttribute('tabindex', '-1');
+    roving = n;
+    if (n) n.setAttribute('tabindex', '0');
+  }
+  function ensureRoving() {
+    if (roving && expanded(Number(roving.getAttribute('data-col')))) return;
+    var cols = visibleCols();
+    setRoving(cols.length ? colNodes.get(cols[0])[0] : null);
+  }
+  function updateEdges() {
+    if (!collapsed) return;
+    Array.prototype.forEach.call(edges, function (e) {
+      e.classList.toggle('on', expanded(Number(e.getAttribute('data-cf'))) && expanded(Number(e.getAttribute('data-ct'))));
+    });
+  }
+  function setExpanded(k, open) {
+    var c = colEls.get(k);
+    if (!c) return;
+    c.setAttribute('data-expanded', open ? 'true' : 'false');
+    var t = c.querySelector('.toggle');
+    if (t) {
+      t.setAttribute('aria-expanded', open ? 'true' : 'false');
+      var label = t.getAttribute('aria-label') || '';
+      t.setAttribute('aria-label', label.replace(/; (expand|collapse)$/, open ? '; collapse' : '; expand'));
+    }
+  }
+  function afterToggle() {
+    updateEdges();
+    ensureRoving();
+  }
+
   function activate(g) {
     var id = g.getAttribute('data-node');
-    Array.prototype.forEach.call(nodes, function (n) { n.classList.toggle('active', n === g); });
+    if (svg.__active) svg.__active.classList.remove('active');
+    g.classList.add('active');
+    svg.__active = g;
     Array.prototype.forEach.call(edges, function (e) {
       e.classList.toggle('hl', e.getAttribute('data-from') === id || e.getAttribute('data-to') === id);
     });
     svg.classList.add('focused');
     show(id);
   }
-  Array.prototype.forEach.call(nodes, function (g) {
-    g.addEventListener('mouseenter', function () { activate(g); });
-    g.addEventListener('focus', function () { activate(g); });
-    g.addEventListener('click', function () { activate(g); });
+  function activateGroup(k) {
+    var c = colEls.get(k);
+    if (!c) return;
+    Array.prototype.forEach.call(edges, function (e) {
+      e.classList.toggle('hl', Number(e.getAttribute('data-cf')) === k || Number(e.getAttribute('data-ct')) === k);
+    });
+    svg.classList.add('focused');
+    showGroup(c.getAttribute('data-group'));
+  }
+
+  function nodeOf(t) { return t && t.closest ? t.closest('.node') : null; }
+  svg.addEventListener('mouseover', function (ev) {
+    var n = nodeOf(ev.target);
+    if (n) return activate(n);
+    var g = ev.target.closest && ev.target.closest('.group, .toggle');
+    if (g) activateGroup(Number(g.closest('g.col').getAttribute('data-col')));
   });
+  svg.addEventListener('focusin', function (ev) {
+    var n = nodeOf(ev.target);
+    if (n) { setRoving(n); return activate(n); }
+    if (ev.target.classList && ev.target.classList.contains('toggle')) activateGroup(Number(ev.target.closest('g.col').getAttribute('data-col')));
+  });
+  svg.addEventListener('click', function (ev) {
+    var n = nodeOf(ev.target);
+    if (n) { n.focus(); return; }
+    var g = ev.target.closest && ev.target.closest('.group, .toggle');
+    if (g) {
+      var k = Number(g.closest('g.col').getAttribute('data-col'));
+      setExpanded(k, !expanded(k));
+      afterToggle();
+      activateGroup(k);
+    }
+  });
+
+  function move(n, key) {
+    var k = Number(n.getAttribute('data-col'));
+    var list = colNodes.get(k);
+    var i = list.indexOf(n);
+    if (key === 'ArrowDown') return list[Math.min(list.length - 1, i + 1)];
+    if (key === 'ArrowUp') return list[Math.max(0, i - 1)];
+    if (key === 'Home') return list[0];
+    if (key === 'End') return list[list.length - 1];
+    var cols = visibleCols();
+    var at = cols.indexOf(k);
+    var next = key === 'ArrowRight' ? cols[at + 1] : cols[at - 1];
+    if (next === undefined) return n;
+    var y = ty(n);
+    var best = null;
+    colNodes.get(next).forEach(function (m) { if (!best || Math.abs(ty(m) - y) < Math.abs(ty(best) - y)) best = m; });
+    return best || n;
+  }
+  svg.addEventListener('keydown', function (ev) {
+    var t = ev.target;
+    if (t.classList && t.classList.contains('toggle')) {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        var k = Number(t.closest('g.col').getAttribute('data-col'));
+        setExpanded(k, !expanded(k));
+        afterToggle();
+        activateGroup(k);
+      }
+      return;
+    }
+    var n = nodeOf(t);
+    if (!n) return;
+    if (['ArrowDown', 'ArrowUp', 'ArrowLeft', 'ArrowRight', 'Home', 'End'].indexOf(ev.key) < 0) return;
+    ev.preventDefault();
+    var m = move(n, ev.key);
+    if (m && m !== n) m.focus();
+  });
+
+  var expandAll = document.getElementById('expand-all');
+  var collapseAll = document.getElementById('collapse-all');
+  if (expandAll) expandAll.addEventListener('click', function () { colOrder.forEach(function (k) { setExpanded(k, true); }); afterToggle(); });
+  if (collapseAll) collapseAll.addEventListener('click', function () { colOrder.forEach(function (k) { setExpanded(k, false); }); afterToggle(); });
+  afterToggle();
 
   if (headsEl) {
     if (!(data.attention || []).length) headsEl.appendChild(el('p', 'hint', 'No head with q/k/v nodes in this circuit.'));

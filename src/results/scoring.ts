@@ -118,3 +118,16 @@ export function overallOf(checks: Readonly<Record<string, Pick<CheckResult, 'rol
 export function runOverall(run: Pick<RunResult, 'checks' | 'flagged'>): number | null {
   return overallOf(run.checks, run.flagged);
 }
+
+/**
+ * The formulas above as text, for readers of the results (the site's check definitions): how a
+ * check's raw score s becomes the value that enters the overall, per role, and the overall itself.
+ * Kept beside the functions so that a change of scoring changes both.
+ */
+export const ROLE_FORMULA: Readonly<Record<CheckResult['role'], string>> = {
+  lifted: `value = clamp((s − s_ref)/(1 − s_ref), 0, 1), where s_ref is the best raw score of R random circuits of the same size under the same ablation (scoring v4); 0 when 1 − s_ref < ${LIFT_MIN_HEADROOM}`,
+  control: 'value = s; the overall is multiplied by it (null, no discount, when the control cannot tell)',
+  report: 'no value: shown beside the score, never folded into it',
+};
+
+export const OVERALL_FORMULA = 'overall = mean of the lifted checks’ values that apply to the task × the product of the controls’ values; none for a flagged run';
