@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -180,4 +181,32 @@ describe('checkpoints and corpus versions', () => {
     const small = TrainConfig.parse({ model: { ...cfg, vocabSize: 221 }, steps: 1, batchSize: 1, lr: 1, warmupSteps: 0, seed: 0, corpusVersion: '2' });
     await expect(train(small)).rejects.toThrow(/^config vocabSize 221 is smaller than corpus v2's vocabulary \(223 tokens\)$/);
   });
+});
+
+describe('the CLI and corpus versions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-cli-corpus-'));
+  const cli = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    execFile('node', [join(process.cwd(), 'bin/faithbench.js'), ...args], { encoding: 'utf8', env: { ...process.env, FAITHBENCH_BACKEND: 'wasm' } }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err }));
+  });
+
+  it('train records the config\'s corpus version; prune refuses it under another, and an unknown one, in one line', async () => {
+    const cfg = {
+      model: { vocabSize: 223, dModel: 16, nLayers: 1, nHeads: 2, dHead: 8, dMlp: 32, seqLen: 16, absTopK: null },
+      steps: 3, batchSize: 4, lr: 0.005, warmupSteps: 1, seed: 3, corpusStories: 50, evalEvery: 3, evalBatches: 1, corpusVersion: '2',
+    };
+    writeFileSync(join(dir, 'v2.json'), JSON.stringify(cfg));
+    const path = join(dir, 'v2.safetensors');
+    const t = await cli(['train', '--config', join(dir, 'v2.json'), '--out', path, '--quiet', '--fresh']);
+    expect(t.code, t.err).toBe(0);
+    expect(loadSafetensors(path).metadata.corpus_version).toBe('2');
+    const wrong = await cli(['prune', '--method', 'zero', '--model', path, '--task', 'ioi', '--corpus', '1', '--quiet']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/^faithbench: error: checkpoint .*v2\.safetensors was trained on corpus v2, not the corpus v1 asked for\n$/);
+    const unknown = await cli(['prune', '--method', 'zero', '--model', path, '--task', 'ioi', '--corpus', '7', '--quiet']);
+    expect(unknown.err).toBe('faithbench: error: --corpus "7" does not exist (known: 1, 2)\n');
+    writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...cfg, corpusVersion: '9' }));
+    const bad = await cli(['train', '--config', join(dir, 'v9.json'), '--out', join(dir, 'v9.safetensors'), '--quiet']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/^faithbench: error: config .*v9\.json: corpusVersion: corpus version "9" does not exist \(known: 1, 2\)\n$/);
+  }, 60_000);
 });

@@ -8,7 +8,9 @@ import { z } from 'zod';
 import { UserError } from '../util/errors.ts';
 
 export const CORPUS_VERSIONS = ['1', '2'] as const;
-export const CorpusVersion = z.enum(CORPUS_VERSIONS);
+export const CorpusVersion = z.enum(CORPUS_VERSIONS, {
+  error: (issue) => `corpus version ${JSON.stringify(issue.input)} does not exist (known: ${CORPUS_VERSIONS.join(', ')})`,
+});
 export type CorpusVersion = z.infer<typeof CorpusVersion>;
 
 /** What a checkpoint or config that names no version was trained on. */
