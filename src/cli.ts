@@ -10,6 +10,8 @@ program
   .description('Adversarial faithfulness benchmark for circuit-discovery (pruning) methods')
   .version('0.1.0')
   .showHelpAfterError(false)
+  // the root's -V/--version only before a command, so `corpus stats --version 2` reaches its command
+  .enablePositionalOptions()
   .exitOverride();
 
 for (const register of COMMANDS) register(program);

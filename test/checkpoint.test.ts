@@ -1,10 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, tensorHash } from '../src/engine/checkpoint.ts';
-import { loadModel } from '../src/engine/modelio.ts';
+import { loadModel, modelCorpus, saveModel } from '../src/engine/modelio.ts';
+import { initParams } from '../src/engine/model.ts';
+import { TrainConfig, configHash, corpusVersionOf, train } from '../src/engine/train.ts';
+import { ZOO } from '../src/engine/zoo.ts';
 import { wasm } from './helpers.ts';
 import { topMagnitudeMask, l0At } from '../src/engine/sparsity.ts';
 
@@ -130,4 +134,79 @@ describe('weight sparsity', () => {
     expect(l0At(90, 100, 1 / 8)).toBeCloseTo(1 / 8);
     expect(l0At(25, 100, 1 / 8)).toBeCloseTo((1 + 1 / 8) / 2);
   });
+});
+
+describe('checkpoints and corpus versions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-ckpt-corpus-'));
+  const cfg = { vocabSize: 20, dModel: 16, nLayers: 1, nHeads: 2, dHead: 8, dMlp: 32, seqLen: 8, absTopK: null };
+  const save = async (name: string, corpus: string, configCorpus?: string) => {
+    const path = join(dir, `${name}.safetensors`);
+    await saveModel(path, initParams(cfg, 0), {
+      kind: 'faithbench-model', id: name, corpus_version: corpus, seed: 0, curve: [], backend: 'wasm', tfjs_version: 'x',
+      package_version: 'x', train_wall_s: 0, created: '',
+      config: { model: cfg, steps: 1, batchSize: 1, lr: 1, warmupSteps: 0, seed: 0, ...(configCorpus ? { corpusVersion: configCorpus } : {}) } as never,
+    });
+    return path;
+  };
+
+  it('loads a checkpoint of a known version, and refuses one asked for under another version', async () => {
+    await wasm();
+    const v1 = await save('v1', '1');
+    expect(modelCorpus(loadModel(v1))).toBe('1');
+    expect(modelCorpus(loadModel(v1, { corpus: '1' }))).toBe('1');
+    expect(() => loadModel(v1, { corpus: '2' })).toThrow(/^checkpoint .*v1\.safetensors was trained on corpus v1, not the corpus v2 asked for$/);
+    const v2 = await save('v2', '2', '2');
+    expect(modelCorpus(loadModel(v2))).toBe('2');
+    expect(() => loadModel(v2, { corpus: '1' })).toThrow(/trained on corpus v2, not the corpus v1 asked for/);
+  });
+
+  it('refuses a checkpoint of a corpus version that does not exist, or whose config disagrees with it', async () => {
+    const v3 = await save('v3', '3');
+    expect(() => loadModel(v3)).toThrow(/^checkpoint .*v3\.safetensors: corpus version "3" does not exist \(known: 1, 2\)$/);
+    const mixed = await save('mixed', '1', '2');
+    expect(() => loadModel(mixed)).toThrow(/^checkpoint .*mixed\.safetensors: records corpus v1 but its training config asks for corpus v2$/);
+  });
+
+  it('the shipped zoo is corpus v1 and configs without a version hash as before', () => {
+    expect(modelCorpus(loadModel('dense-d64'))).toBe('1');
+    expect(() => loadModel('dense-d64', { corpus: '2' })).toThrow(/trained on corpus v1, not the corpus v2 asked for/);
+    expect(corpusVersionOf(ZOO['dense-d64'])).toBe('1');
+    expect('corpusVersion' in ZOO['dense-d64']).toBe(false);
+    // the config hashes resume states are keyed by, as they were before corpus versions existed
+    expect(configHash(ZOO['dense-d64'])).toBe('d16057f70afd19ba');
+    expect(configHash(ZOO['sparse-d128'])).toBe('24fc939253f995ad');
+  });
+
+  it('training refuses a vocabulary smaller than its corpus version\'s', async () => {
+    const small = TrainConfig.parse({ model: { ...cfg, vocabSize: 221 }, steps: 1, batchSize: 1, lr: 1, warmupSteps: 0, seed: 0, corpusVersion: '2' });
+    await expect(train(small)).rejects.toThrow(/^config vocabSize 221 is smaller than corpus v2's vocabulary \(223 tokens\)$/);
+  });
+});
+
+describe('the CLI and corpus versions', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fb-cli-corpus-'));
+  const cli = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+    execFile('node', [join(process.cwd(), 'bin/faithbench.js'), ...args], { encoding: 'utf8', env: { ...process.env, FAITHBENCH_BACKEND: 'wasm' } }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err }));
+  });
+
+  it('train records the config\'s corpus version; prune refuses it under another, and an unknown one, in one line', async () => {
+    const cfg = {
+      model: { vocabSize: 223, dModel: 16, nLayers: 1, nHeads: 2, dHead: 8, dMlp: 32, seqLen: 16, absTopK: null },
+      steps: 3, batchSize: 4, lr: 0.005, warmupSteps: 1, seed: 3, corpusStories: 50, evalEvery: 3, evalBatches: 1, corpusVersion: '2',
+    };
+    writeFileSync(join(dir, 'v2.json'), JSON.stringify(cfg));
+    const path = join(dir, 'v2.safetensors');
+    const t = await cli(['train', '--config', join(dir, 'v2.json'), '--out', path, '--quiet', '--fresh']);
+    expect(t.code, t.err).toBe(0);
+    expect(loadSafetensors(path).metadata.corpus_version).toBe('2');
+    const wrong = await cli(['prune', '--method', 'zero', '--model', path, '--task', 'ioi', '--corpus', '1', '--quiet']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err).toMatch(/^faithbench: error: checkpoint .*v2\.safetensors was trained on corpus v2, not the corpus v1 asked for\n$/);
+    const unknown = await cli(['prune', '--method', 'zero', '--model', path, '--task', 'ioi', '--corpus', '7', '--quiet']);
+    expect(unknown.err).toBe('faithbench: error: --corpus "7" does not exist (known: 1, 2)\n');
+    writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...cfg, corpusVersion: '9' }));
+    const bad = await cli(['train', '--config', join(dir, 'v9.json'), '--out', join(dir, 'v9.safetensors'), '--quiet']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/^faithbench: error: config .*v9\.json: corpusVersion: corpus version "9" does not exist \(known: 1, 2\)\n$/);
+  }, 60_000);
 });

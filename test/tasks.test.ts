@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { taskPrompts } from '../src/tasks/prompts.ts';
 import { decode, genderOf, tokenId } from '../src/corpus/index.ts';
 import {
   BUILTIN_TASK_IDS, defineTask, expandTemplate, getPrompts, getTask, listTasks, stackPrompts, type PromptSpec,
@@ -184,6 +186,10 @@ describe('defineTask', () => {
     ['a malformed prompt', () => base('t9', { splits: { train: [{ words: [], target: 'he' } as never], validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train' prompt 0: words: a prompt needs at least one word; foil: /],
     ['a throwing prompt function', () => base('t10', { splits: { train: () => { throw new Error('boom'); }, validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train': its prompt function threw: boom/],
     ['a duplicate id', () => base('pronoun'), /invalid task definition 'pronoun': a task with this id is already defined/],
+    ['a variant for a corpus version that does not exist', () => base('t11', { corpusVariants: { '3': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Mia')] } } as never }), /invalid task definition 't11': corpusVariants\.3: corpus version "3" does not exist \(known: 1, 2\)/],
+    ['a corpus variant with other split names', () => base('t12', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Mia')], extra: [spec('Alex')] } } }), /corpus v2 variant has splits train, validation, test, extra; it must have exactly the task's \(train, validation, test\)/],
+    ['a corpus variant of another prompt length', () => base('t13', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim', { words: ['Kim', 'was', 'happy', 'then'] })], test: [spec('Mia')] } } }), /corpus v2: split 'validation' prompt 0 has 5 tokens but earlier prompts have 6/],
+    ['a corpus variant with a template in two splits', () => base('t14', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Leo')] } } }), /corpus v2: template "Leo" is in both 'train' and 'test'/],
   ];
   for (const [what, def, message] of rejects) {
     it(`rejects ${what} with a one-line message`, () => {
@@ -201,5 +207,70 @@ describe('defineTask', () => {
 
   it('does not register a rejected task', () => {
     expect(() => getTask('t8')).toThrow(/unknown task/);
+  });
+});
+
+describe('task prompts per corpus version', () => {
+  const sha = (x: unknown) => createHash('sha256').update(JSON.stringify(x)).digest('hex');
+  // Hashes of every task's prompts taken before corpus v2 existed: v1 models (the whole shipped
+  // zoo) must be judged on exactly these, whatever other versions add.
+  const V1: Array<[string, string, number, string]> = [
+    ['pronoun', 'train', 160, 'cf3c83a2b5ce94a9a4a635cd6f011ce7f4eb912755526d869a1b0f63e15cf2af'],
+    ['pronoun', 'test', 70, 'a2d4fbed89922f34cf4235035296c2e35a8670e57d17923866033733387434d1'],
+    ['ioi', 'train', 8000, 'c3be71d8d1dfe15ab447e0705a16bd4aecadcfc19a27badd6842e715dd5534ad'],
+    ['ioi', 'validation', 2000, 'bfd9eb19cb939df64a3ef9b5be4a1fb9b590341d81580e59677c32da65bf7653'],
+    ['ioi', 'test', 2000, '9d098e91c637d37c271060c7c560b3a2af355b02f6fc14c9457428170eef8256'],
+    ['ioi', 'same-gender', 1600, 'f11504d7b5075612ce816da120ce2928b8f3478190d263bede5ae68a93151462'],
+    ['questions', 'test', 584, '110ce7927f1006b0bedff0094cf97c379fe2012bff9b28a4a2fae265a39b354f'],
+    ['nonsense', 'test', 70, 'b87da991c7f33058dc6d55e491bbe67225695509f64eed6d0337a2d9f9d8260a'],
+  ];
+  it('v1 models get exactly the prompts they always had', () => {
+    for (const [task, split, n, hash] of V1) {
+      for (const corpus of [undefined, '1']) {
+        const ps = getTask(task).prompts(split, corpus);
+        expect(ps.length, `${task} ${split}`).toBe(n);
+        expect(sha(ps), `${task} ${split} corpus ${corpus}`).toBe(hash);
+      }
+      expect(getPrompts(task, split, { seed: 3, corpus: '1' })).toEqual(getPrompts(task, split, { seed: 3 }));
+    }
+  });
+
+  it('v2 models get IOI with name1 at token 1 or 2 and the prompt length unchanged; other tasks as v1', () => {
+    const ioi = getTask('ioi');
+    expect(ioi.corpusVariants).toEqual(['2']);
+    for (const split of ioi.splits) {
+      const ps = ioi.prompts(split, '2');
+      expect(ps.length, split).toBe(2 * ioi.prompts(split).length);
+      const at = { 1: 0, 2: 0 } as Record<number, number>;
+      for (const p of ps) {
+        expect(p.ids).toHaveLength(ioi.promptLength);
+        const w = words(p.ids);
+        const n1 = w[1] === 'when' ? 2 : 1;
+        at[n1]++;
+        const [g1, g2] = [genderOf(w[n1]), genderOf(w[6])];
+        expect(g1 && g2 && w[n1] !== w[6], p.text).toBeTruthy();
+        expect((g1 === g2) === (split === 'same-gender'), p.text).toBe(true);
+        expect(words([p.target, p.foil]).join('/'), p.text).toBe(g1 === 'male' ? 'him/her' : 'her/him');
+        if (n1 === 1) expect(w[5], p.text).toBe('so');
+      }
+      expect(at[1], split).toBe(at[2]);
+      // the v1 prompts are the "when" half
+      const v1 = new Set(ioi.prompts(split).map((p) => p.text));
+      expect(ps.filter((p) => v1.has(p.text))).toHaveLength(ioi.prompts(split).length);
+    }
+    // a balanced draw mixes both forms
+    const draw = getPrompts('ioi', 'test', { seed: 0, limit: 16, corpus: '2' });
+    expect(new Set(draw.map((p) => p.meta!.form))).toEqual(new Set(['when', 'so']));
+    for (const t of ['pronoun', 'questions', 'nonsense']) expect(getTask(t).prompts('test', '2')).toBe(getTask(t).prompts('test'));
+  });
+
+  it('taskPrompts refuses a prompt with a word the model\'s corpus lacks', () => {
+    const reflexive = (name: string): PromptSpec => ({ words: ['when', name, 'helped', genderOf(name) === 'male' ? 'himself' : 'herself', ','], target: 'he', foil: 'she', template: name });
+    defineTask({
+      id: 'reflexive-words', description: 'uses a corpus v2 word', loss: 'binary-ce', targetDescription: 'he', foilDescription: 'she',
+      splits: { train: [reflexive('Leo')], validation: [reflexive('Mia')], test: [reflexive('Kim')] },
+    });
+    expect(taskPrompts('reflexive-words', 'test', { corpus: '2' })).toHaveLength(1);
+    expect(() => taskPrompts('reflexive-words', 'test', { corpus: '1' })).toThrow(/^task 'reflexive-words' prompt "when Kim helped herself ," uses a word that corpus v1 does not have$/);
   });
 });

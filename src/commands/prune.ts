@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { initBackend } from '../engine/backend.ts';
 import { loadModel } from '../engine/modelio.ts';
+import { parseCorpusVersion } from '../corpus/versions.ts';
 import { loadMethod } from '../methods/registry.ts';
 import { prune } from '../methods/prune.ts';
 import { readCircuitFile } from '../methods/circuit.ts';
@@ -40,13 +41,14 @@ export function register(program: Command): void {
     .option('--options <json|file>', "method options (validated by the method's schema)")
     .option('--out <file>', 'circuit file (default circuits/<method>-<model>-<task>-s<seed>.json)')
     .option('--quiet', 'no progress output')
-    .action(async (opts: { method: string; model: string; task: string; seed: string; options?: string; out?: string; quiet?: boolean }) => {
+    .option('--corpus <v>', 'refuse a checkpoint trained on another corpus version than this one')
+    .action(async (opts: { method: string; model: string; task: string; seed: string; options?: string; out?: string; quiet?: boolean; corpus?: string }) => {
       const seed = parseSeed(opts.seed);
       const options = parseJsonOption(opts.options, '--options');
       const task = await loadTask(opts.task);
       const method = await loadMethod(opts.method);
       const info = await initBackend();
-      const model = loadModel(opts.model);
+      const model = loadModel(opts.model, opts.corpus === undefined ? {} : { corpus: parseCorpusVersion(opts.corpus, '--corpus') });
       loadFilterModel();
       if (!opts.quiet) process.stderr.write(`backend: ${info.name}; pruning ${model.id} on ${task.id} with ${method.id} (seed ${seed})\n`);
       let bar: ReturnType<typeof progressBar> | undefined;

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { initBackend } from '../engine/backend.ts';
 import { ZOO_IDS, modelPath } from '../engine/zoo.ts';
-import { loadModel } from '../engine/modelio.ts';
+import { loadModel, modelCorpus } from '../engine/modelio.ts';
+import { DEFAULT_CORPUS_VERSION } from '../corpus/versions.ts';
 import { listTasks } from '../tasks/index.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
 import { evaluatePrompts } from '../tasks/competence.ts';
@@ -24,7 +25,7 @@ export function register(program: Command): void {
         const competence: Record<string, Record<string, number>> = {};
         for (const m of models) {
           competence[m.id] = {};
-          for (const s of t.splits.filter((x) => x !== 'train')) competence[m.id][s] = (await evaluatePrompts(m, t.id, taskPrompts(t.id, s, { limit }))).pCorrect;
+          for (const s of t.splits.filter((x) => x !== 'train')) competence[m.id][s] = (await evaluatePrompts(m, t.id, taskPrompts(t.id, s, { limit, corpus: modelCorpus(m) }))).pCorrect;
         }
         rows.push({
         id: t.id,
@@ -33,7 +34,7 @@ export function register(program: Command): void {
         target: t.targetDescription,
         foil: t.foilDescription,
         prompt_length: t.promptLength,
-        splits: Object.fromEntries(t.splits.map((s) => [s, taskPrompts(t.id, s).length])),
+        splits: Object.fromEntries(t.splits.map((s) => [s, taskPrompts(t.id, s, { corpus: DEFAULT_CORPUS_VERSION }).length])),
         competence,
         });
       }

@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../engine/backend.ts';
-import { TrainConfig, train, configHash } from '../engine/train.ts';
+import { TrainConfig, train, configHash, corpusVersionOf } from '../engine/train.ts';
 import { zooConfig, modelPath, REPO_ROOT } from '../engine/zoo.ts';
 import { saveModel } from '../engine/modelio.ts';
-import { CORPUS_VERSION } from '../corpus/index.ts';
 import { progressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
 import { PACKAGE_VERSION } from '../util/provenance.ts';
@@ -44,7 +43,7 @@ export function register(program: Command): void {
       const statePath = resolve(REPO_ROOT, '.cache', 'train', `${id}-${configHash(cfg)}.state.safetensors`);
       if (opts.fresh) rmSync(statePath, { force: true });
       const info = await initBackend();
-      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; training ${id} for ${cfg.steps} steps → ${out}\n`);
+      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; training ${id} for ${cfg.steps} steps on corpus v${corpusVersionOf(cfg)} → ${out}\n`);
       let stop = false;
       const onSig = () => {
         if (stop) process.exit(130);
@@ -73,7 +72,7 @@ export function register(program: Command): void {
         kind: 'faithbench-model',
         id,
         config: cfg,
-        corpus_version: CORPUS_VERSION,
+        corpus_version: corpusVersionOf(cfg),
         seed: cfg.seed,
         curve: res.curve,
         backend: info.name,

@@ -1,7 +1,9 @@
 // Word-level tokenizer over VOCAB: one word = one token, no subword splitting, so the
-// token count of a prompt is exactly its word count (plus <bos>).
-import { VOCAB, UNK } from './vocab.ts';
+// token count of a prompt is exactly its word count (plus <bos>). One id map for every corpus
+// version: later versions only append words, so v1's ids are unchanged (vocab.ts).
+import { ALL_TOKENS, UNK } from './vocab.ts';
 
+const VOCAB = ALL_TOKENS;
 const ID_OF: ReadonlyMap<string, number> = new Map(VOCAB.map((w, i) => [w, i]));
 
 /** The id of one word; throws a one-line Error for a word outside the vocabulary. */

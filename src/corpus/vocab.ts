@@ -3,15 +3,20 @@
 // Every word is exactly one token (no spaces, lowercase except names), so a template
 // slot filled with a k-word phrase always adds k tokens and task prompts have a fixed
 // length. The vocabulary is built from the lexicon below in a fixed order, so token ids
-// are stable for a given CORPUS_VERSION; data/vocab.json records them.
+// are stable for a given corpus version; data/vocab.json records v1's. A later version only
+// appends words (V2_WORDS), so a word has one id in every version and v1's ids never move.
 //
 // Template lists that the built-in tasks split into train / validation / test are kept
 // here already split (a SplitList), so that the corpus (which uses every entry) and the
 // tasks (which must keep the splits' templates disjoint) share one source of truth.
 import { writeJsonAtomic } from '../util/fs.ts';
+import { DEFAULT_CORPUS_VERSION, type CorpusVersion } from './versions.ts';
 
-/** Bump when the vocabulary or the generator changes in a way that changes the corpus. */
-export const CORPUS_VERSION = '1';
+/**
+ * The default corpus version (v1: the shipped zoo's). A change to the vocabulary or a
+ * generator that changes stories is a new version in versions.ts, never an edit of an old one.
+ */
+export const CORPUS_VERSION = DEFAULT_CORPUS_VERSION;
 
 export const PAD = '<pad>';
 export const BOS = '<bos>';
@@ -114,6 +119,13 @@ export function genderOf(name: string): Gender | undefined {
 export const subjectPronoun = (g: Gender): string => (g === 'male' ? 'he' : 'she');
 export const objectPronoun = (g: Gender): string => (g === 'male' ? 'him' : 'her');
 export const possessivePronoun = (g: Gender): string => (g === 'male' ? 'his' : 'her');
+export const reflexivePronoun = (g: Gender): string => (g === 'male' ? 'himself' : 'herself');
+
+/**
+ * Words corpus v2 adds, appended after v1's vocabulary: reflexives (the object of a verb whose
+ * subject is its referent) and `so` (the IOI form "{name1} {situation} , so {name2} {verb}").
+ */
+export const V2_WORDS = ['himself', 'herself', 'so'] as const;
 
 /** Every word the lexicon uses, in a fixed order (phrases split on spaces), deduplicated. */
 function buildVocab(): readonly string[] {
@@ -133,9 +145,19 @@ function buildVocab(): readonly string[] {
   return Object.freeze(out);
 }
 
-/** The vocabulary: id = index. `<pad>` is 0 and `<bos>` is 1. */
+/** The v1 vocabulary: id = index. `<pad>` is 0 and `<bos>` is 1. */
 export const VOCAB: readonly string[] = buildVocab();
 export const VOCAB_SIZE = VOCAB.length;
+
+const VOCAB_V2: readonly string[] = Object.freeze([...VOCAB, ...V2_WORDS]);
+
+/** A version's vocabulary (a prefix of the latest one: ids agree across versions). */
+export function vocabFor(version: CorpusVersion): readonly string[] {
+  return version === '1' ? VOCAB : VOCAB_V2;
+}
+
+/** Every token of every version (the tokenizer's id map). */
+export const ALL_TOKENS: readonly string[] = VOCAB_V2;
 
 export interface VocabFile {
   version: string;
@@ -143,11 +165,12 @@ export interface VocabFile {
   tokens: string[];
 }
 
-export function vocabFileContent(): VocabFile {
-  return { version: CORPUS_VERSION, size: VOCAB_SIZE, tokens: [...VOCAB] };
+export function vocabFileContent(version: CorpusVersion = CORPUS_VERSION): VocabFile {
+  const tokens = vocabFor(version);
+  return { version, size: tokens.length, tokens: [...tokens] };
 }
 
-/** Write the vocabulary (data/vocab.json by convention) atomically. */
-export function writeVocabFile(path: string): void {
-  writeJsonAtomic(path, vocabFileContent());
+/** Write a version's vocabulary (data/vocab.json, v1, by convention) atomically. */
+export function writeVocabFile(path: string, version: CorpusVersion = CORPUS_VERSION): void {
+  writeJsonAtomic(path, vocabFileContent(version));
 }

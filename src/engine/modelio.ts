@@ -4,9 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ModelConfig, initParams, namedParams, type Params } from './model.ts';
-import { TrainConfig } from './train.ts';
+import { TrainConfig, corpusVersionOf } from './train.ts';
 import { loadSafetensors, saveSafetensors } from './checkpoint.ts';
-import { modelPath, ZOO_IDS } from './zoo.ts';
+import { modelPath, ZOO, ZOO_IDS } from './zoo.ts';
+import { parseCorpusVersion, type CorpusVersion } from '../corpus/versions.ts';
 import { UserError } from '../util/errors.ts';
 
 export const ModelMetadata = z.object({
@@ -51,8 +52,16 @@ export async function saveModel(path: string, params: Params, meta: Omit<ModelMe
   return saveSafetensors(path, tensors, { ...meta, param_count, density });
 }
 
-/** Load a model by zoo id or by checkpoint path; validates metadata, shapes and hash. */
-export function loadModel(idOrPath: string): LoadedModel {
+/** The corpus version a loaded model was trained on (loadModel has validated it). */
+export const modelCorpus = (model: Pick<LoadedModel, 'meta'>): CorpusVersion => parseCorpusVersion(model.meta.corpus_version);
+
+export interface LoadOptions {
+  /** the corpus version asked for (a zoo id asks for its config's); a checkpoint trained on another is refused */
+  corpus?: CorpusVersion;
+}
+
+/** Load a model by zoo id or by checkpoint path; validates metadata, shapes, hash and corpus version. */
+export function loadModel(idOrPath: string, opts: LoadOptions = {}): LoadedModel {
   const isPath = idOrPath.endsWith('.safetensors') || idOrPath.includes('/');
   const path = isPath ? idOrPath : modelPath(idOrPath);
   if (!isPath && !ZOO_IDS.includes(idOrPath)) {
@@ -70,6 +79,17 @@ export function loadModel(idOrPath: string): LoadedModel {
   const meta = parsed.data;
   // a zoo model is what its file name says: a checkpoint relabelled as another model is refused
   if (!isPath && meta.id !== idOrPath) throw new UserError(`checkpoint ${path}: its metadata says model "${meta.id}", not "${idOrPath}"`);
+  // the corpus version decides which prompts and means the model is judged on: it must be known and agree
+  const corpus = parseCorpusVersion(meta.corpus_version, `checkpoint ${path}: corpus version`);
+  if (corpusVersionOf(meta.config) !== corpus) {
+    throw new UserError(`checkpoint ${path}: records corpus v${corpus} but its training config asks for corpus v${corpusVersionOf(meta.config)}`);
+  }
+  if (!isPath && corpusVersionOf(ZOO[idOrPath]) !== corpus) {
+    throw new UserError(`checkpoint ${path} was trained on corpus v${corpus}, but zoo model "${idOrPath}" is trained on corpus v${corpusVersionOf(ZOO[idOrPath])}: retrain it (faithbench train --model ${idOrPath} --fresh)`);
+  }
+  if (opts.corpus !== undefined && opts.corpus !== corpus) {
+    throw new UserError(`checkpoint ${path} was trained on corpus v${corpus}, not the corpus v${opts.corpus} asked for`);
+  }
   const cfg = meta.config.model;
   // build a parameter skeleton from the config and check every tensor against it
   const params = initParams(cfg, 0);

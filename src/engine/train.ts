@@ -12,7 +12,7 @@ import { ModelConfig, initParams, namedParams, forward, sparsifiedMatrices, type
 import { topMagnitudeMask, l0At } from './sparsity.ts';
 import { adamwStep } from './ops.ts';
 import { loadSafetensors, saveSafetensors, type NamedArray } from './checkpoint.ts';
-import { generateStories, sampleTrainingBatch, CORPUS_VERSION, type Story } from '../corpus/index.ts';
+import { generateStories, sampleTrainingBatch, vocabFor, CORPUS_VERSION, CorpusVersion, DEFAULT_CORPUS_VERSION, type Story } from '../corpus/index.ts';
 import { UserError } from '../util/errors.ts';
 
 export const TrainConfig = z
@@ -32,6 +32,8 @@ export const TrainConfig = z
     seed: z.number().int().nonnegative(),
     corpusSeed: z.number().int().nonnegative().default(1),
     corpusStories: z.number().int().positive().default(20000),
+    /** the corpus version to train on; absent = v1 (so the shipped zoo's configs, which name none, hash as before) */
+    corpusVersion: CorpusVersion.optional(),
     evalEvery: z.number().int().positive().default(100),
     evalBatches: z.number().int().positive().default(4),
   })
@@ -69,6 +71,9 @@ export interface TrainResult {
   completed: boolean;
   resumedFrom: number;
 }
+
+/** The corpus version a config trains on. */
+export const corpusVersionOf = (cfg: TrainConfig): CorpusVersion => cfg.corpusVersion ?? DEFAULT_CORPUS_VERSION;
 
 export function configHash(cfg: TrainConfig): string {
   return createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 16);
@@ -117,6 +122,9 @@ export async function applyWeightSparsity(params: Params, l0: number, minPerColu
 
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<TrainResult> {
   const mc = cfg.model;
+  const corpus = corpusVersionOf(cfg);
+  // an id past the embedding would read nothing (tfjs gathers zeros), not fail
+  if (mc.vocabSize < vocabFor(corpus).length) throw new UserError(`config vocabSize ${mc.vocabSize} is smaller than corpus v${corpus}'s vocabulary (${vocabFor(corpus).length} tokens)`);
   const params = initParams(mc, cfg.seed);
   const named = namedParams(params);
   const names = named.map(([n]) => n);
@@ -153,8 +161,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     rng = seedrandom('', { state: meta.rng });
   }
 
-  const stories: Story[] = generateStories(cfg.corpusSeed, cfg.corpusStories);
-  const heldOut: Story[] = generateStories(cfg.corpusSeed + 1_000_003, Math.max(200, cfg.evalBatches * cfg.batchSize));
+  const stories: Story[] = generateStories(cfg.corpusSeed, cfg.corpusStories, corpus);
+  const heldOut: Story[] = generateStories(cfg.corpusSeed + 1_000_003, Math.max(200, cfg.evalBatches * cfg.batchSize), corpus);
   const evalRng = seedrandom(`eval-${cfg.seed}`);
   const evalBatches = Array.from({ length: cfg.evalBatches }, () => sampleTrainingBatch(evalRng, heldOut, cfg.batchSize, mc.seqLen));
 

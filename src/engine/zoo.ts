@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainConfig } from './train.ts';
-import { VOCAB_SIZE } from '../corpus/index.ts';
+import { VOCAB_SIZE, vocabFor } from '../corpus/index.ts';
 import { UserError } from '../util/errors.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -55,6 +55,14 @@ export const ZOO: Record<string, TrainConfig> = {
     seed: 0,
   }),
 };
+
+// dense-d64's recipe on corpus v2 (docs/corpus.md): a model whose corpus gives the "not name2" cue,
+// so the same-gender check can meet the replication's bad circuit. Kept out of every suite preset.
+ZOO['dense-d64-v2'] = TrainConfig.parse({
+  ...ZOO['dense-d64'],
+  model: { ...ZOO['dense-d64'].model, vocabSize: vocabFor('2').length },
+  corpusVersion: '2',
+});
 
 export const ZOO_IDS = Object.keys(ZOO);
 

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadMethod, parseOptions } from './registry.ts';
 import { learnMask, type LearnerOptions } from './learner.ts';
 import type { MaskLearnerMethod } from './types.ts';
-import { loadModel, type LoadedModel } from '../engine/modelio.ts';
+import { loadModel, modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { modelPath } from '../engine/zoo.ts';
 import { prepareMeans } from '../model/means.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
@@ -23,7 +23,7 @@ export async function methodBenchCases(): Promise<BenchCase[]> {
     run: async (_params, steps) => {
       model ??= loadModel(BENCH_METHOD_MODEL);
       await prepareMeans(model);
-      const prompts = taskPrompts('pronoun', 'train', { seed: 0 });
+      const prompts = taskPrompts('pronoun', 'train', { seed: 0, corpus: modelCorpus(model) });
       const opts = (n: number) => ({ ...(parseOptions(method, {}) as unknown as LearnerOptions), steps: n });
       // warm-up: JIT, kernel setup, and mean activations (computed and cached on first use)
       await learnMask(model, 'pronoun', prompts, method.scheme(parseOptions(method, {})), opts(Math.max(3, Math.ceil(steps / 2))), 0);

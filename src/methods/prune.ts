@@ -5,7 +5,7 @@
 // about itself (its loss, its size) is trusted.
 import seedrandom from 'seedrandom';
 import { allNodeIds, parseNodeId } from '../engine/model.ts';
-import type { LoadedModel } from '../engine/modelio.ts';
+import { modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { currentBackend } from '../engine/backend.ts';
 import { AblationRunner, prefixKeep, type AblationSetup } from '../model/ablation.ts';
 import { prepareMeans } from '../model/means.ts';
@@ -78,9 +78,9 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
   const { method, model, taskId, seed } = req;
   const options = parseOptions(method, req.options);
   await prepareMeans(model); // μ for any mean-ablation runner below (learner, scan, a discover method's ctx)
-  const train = taskPrompts(taskId, 'train', { seed, limit: TRAIN_PROMPTS });
+  const train = taskPrompts(taskId, 'train', { seed, limit: TRAIN_PROMPTS, corpus: modelCorpus(model) });
   if (train.length === 0) throw new UserError(`task "${taskId}" has no training prompts for model ${model.id}`);
-  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
+  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS, corpus: modelCorpus(model) });
   const ids = allNodeIds(model.cfg);
   let circuit: DiscoveredCircuit;
   let curve: CircuitFile['learn_curve'] = [];
@@ -133,7 +133,7 @@ export async function prune(req: PruneRequest): Promise<CircuitFile> {
   }
   // Verification on held-out prompts: the harness's own figure, whatever the method said.
   const setup = { ablation: circuit.ablation, frozenNorms: circuit.frozenNorms };
-  const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS });
+  const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS, corpus: modelCorpus(model) });
   const valLoss = await circuitLossOn(model, taskId, setup, circuit.nodes, val);
   const testLoss = await circuitLossOn(model, taskId, setup, circuit.nodes, test);
   const b = currentBackend();

@@ -6,16 +6,16 @@ import seedrandom from 'seedrandom';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { forward, siteSlots } from '../engine/model.ts';
-import type { LoadedModel } from '../engine/modelio.ts';
+import { modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { loadSafetensors, saveSafetensors } from '../engine/checkpoint.ts';
 import { REPO_ROOT } from '../engine/zoo.ts';
-import { generateStories, sampleTrainingBatch, CORPUS_VERSION } from '../corpus/index.ts';
+import { generateStories, sampleTrainingBatch } from '../corpus/index.ts';
 
 const BATCHES = 16;
 const BATCH = 32;
 
 export function meansPath(model: LoadedModel): string {
-  return resolve(REPO_ROOT, '.cache', 'means', `${model.hash.slice(0, 16)}-corpus${CORPUS_VERSION}.safetensors`);
+  return resolve(REPO_ROOT, '.cache', 'means', `${model.hash.slice(0, 16)}-corpus${modelCorpus(model)}.safetensors`);
 }
 
 // in-process memo: every AblationRunner (one per circuit evaluation in a discover method's
@@ -53,7 +53,8 @@ async function computeOrLoadMeans(model: LoadedModel): Promise<Record<string, tf
       // a corrupted cache is recomputed, never used
     }
   }
-  const stories = generateStories(model.meta.config.corpusSeed + 7_777, 400);
+  // the model's own pretraining corpus: μ is "the node's mean over pretraining-corpus tokens"
+  const stories = generateStories(model.meta.config.corpusSeed + 7_777, 400, modelCorpus(model));
   const rng = seedrandom(`means-${model.hash}`);
   const T = model.cfg.seqLen;
   const sums = Object.fromEntries(slots.map((s) => [s.name, new Float64Array(s.width)]));
@@ -75,6 +76,6 @@ async function computeOrLoadMeans(model: LoadedModel): Promise<Record<string, tf
     count += BATCH * T;
   }
   const tensors = slots.map((s) => ({ name: s.name, shape: [s.width], data: Float32Array.from(sums[s.name], (x) => x / count) }));
-  saveSafetensors(path, tensors, { kind: 'mean-activations', model_hash: model.hash, corpus_version: CORPUS_VERSION, tokens: count });
+  saveSafetensors(path, tensors, { kind: 'mean-activations', model_hash: model.hash, corpus_version: modelCorpus(model), tokens: count });
   return Object.fromEntries(tensors.map((t) => [t.name, tf.tensor1d(t.data)]));
 }

@@ -6,7 +6,7 @@ import { prepareMeans } from '../model/means.ts';
 import { currentBackend } from '../engine/backend.ts';
 import { allNodeIds } from '../engine/model.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
-import type { LoadedModel } from '../engine/modelio.ts';
+import { modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { listMethods, loadMethod } from '../methods/registry.ts';
 import { circuitLossOn, VALIDATION_PROMPTS, VERIFY_PROMPTS } from '../methods/prune.ts';
 import { CIRCUIT_SCHEMA_VERSION, type CircuitFile } from '../methods/circuit.ts';
@@ -44,8 +44,8 @@ export async function describeJudge(): Promise<SubmissionContext> {
 /** The submitted circuit as a CircuitFile, with the harness's own validation and held-out test losses. */
 async function verified(model: LoadedModel, taskId: string, c: SubmittedCircuit, target: number, seed: number, method: RunResult['method']): Promise<CircuitFile> {
   const setup = { ablation: c.ablation, frozenNorms: c.frozen_norms };
-  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
-  const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS });
+  const val = taskPrompts(taskId, 'validation', { seed: 0, limit: VALIDATION_PROMPTS, corpus: modelCorpus(model) });
+  const test = taskPrompts(taskId, 'test', { seed: 0, limit: VERIFY_PROMPTS, corpus: modelCorpus(model) });
   const valLoss = await circuitLossOn(model, taskId, setup, c.nodes, val);
   const testLoss = await circuitLossOn(model, taskId, setup, c.nodes, test);
   const b = currentBackend();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { currentBackend } from '../engine/backend.ts';
-import { loadModel, type LoadedModel } from '../engine/modelio.ts';
+import { loadModel, modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { siteWidth, SITES } from '../engine/model.ts';
 import { REPO_ROOT } from '../engine/zoo.ts';
 import { loadMethod, parseOptions } from '../methods/registry.ts';
@@ -200,7 +200,7 @@ export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> 
   await prepareMeans(model); // μ for mean ablation, once per model and thread
   const runner = new AblationRunner(model, { ablation: circuit.ablation, frozenNorms: circuit.frozen_norms });
   const cut = new CircuitUnderTest(model, runner, circuit.nodes, circuit.ranking);
-  const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts });
+  const test = taskPrompts(task.id, 'test', { seed: spec.seed, limit: s.testPrompts, corpus: modelCorpus(model) });
   const circuitEval = await cut.evaluate(task.id, test, cut.keep);
   const flagged = !circuit.verification.passed;
 
@@ -209,7 +209,7 @@ export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> 
   let nul: SizeMatchedNull | null = null;
   if (!flagged) {
     // the size-matched random circuits, conditioned on passing the circuit's own validation target where random circuits of its size can
-    const val = taskPrompts(task.id, 'validation', { seed: 0, limit: VALIDATION_PROMPTS });
+    const val = taskPrompts(task.id, 'validation', { seed: 0, limit: VALIDATION_PROMPTS, corpus: modelCorpus(model) });
     const scanTarget = circuit.scan?.target ?? circuit.target_loss * SCAN_MARGIN;
     nul = await sizeMatchedNull(cut.total, cut.size, s.randomDraws, spec.seed, NULL_TRIES, async (keep) => (await cut.evaluate(task.id, val, keep)).loss <= scanTarget);
     const ctx: CheckContext = {
@@ -220,7 +220,7 @@ export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> 
       circuit: cut,
       randomKeeps: nul.keeps,
       test,
-      prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts }),
+      prompts: (split) => taskPrompts(task.id, split, { seed: spec.seed, limit: s.testPrompts, corpus: modelCorpus(model) }),
       blind: e.blind,
       say,
     };

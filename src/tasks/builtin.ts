@@ -4,7 +4,9 @@
 // have a fixed word count, so all its prompts have one token length:
 //   pronoun / nonsense  <bos> when {name} {action:2} ,                   6 tokens
 //   ioi                 <bos> when {name1} {situation:2} , {name2} {verb}  8 tokens
+//     corpus v2 models   also <bos> {name1} {situation:2} , so {name2} {verb} (name1 at token 1, not 2)
 //   questions           <bos> + a 5-word question or statement          6 tokens
+// Only IOI has a corpus-v2 variant; every other task, and IOI for v1 models, is as it always was.
 import {
   LEXICON, NAMES, PLURAL_AUX, PLURAL_SUBJECTS, SINGULAR_AUX, SINGULAR_SUBJECTS,
   genderOf, objectPronoun, subjectPronoun, type Gender,
@@ -44,25 +46,40 @@ function namePairs(kind: 'opposite' | 'same'): Array<[string, string]> {
   return pairs;
 }
 
-/** "when {name1} {situation} , {name2} {verb}" → him/her by name1's gender. */
-function ioiPrompts(split: CoreSplit, kind: 'opposite' | 'same'): PromptSpec[] {
+/**
+ * IOI prompt forms, all 7 words: corpus v1 has only `when`; v2 stories also write `so`, which
+ * puts name1 first, so name1's position varies while the prompt length does not.
+ */
+const IOI_FORMS = {
+  when: (name1: string, situation: string, name2: string, verb: string) => ['when', name1, ...phrase(situation), ',', name2, verb],
+  so: (name1: string, situation: string, name2: string, verb: string) => [name1, ...phrase(situation), ',', 'so', name2, verb],
+} as const;
+type IoiForm = keyof typeof IOI_FORMS;
+
+/** "when {name1} {situation} , {name2} {verb}" (and the other forms given) → him/her by name1's gender. */
+function ioiPrompts(split: CoreSplit, kind: 'opposite' | 'same', forms: readonly IoiForm[] = ['when']): PromptSpec[] {
   const out: PromptSpec[] = [];
-  for (const situation of LEXICON.situations[split]) {
-    for (const verb of LEXICON.ioiVerbs[split]) {
-      for (const [name1, name2] of namePairs(kind)) {
-        const g = genderOf(name1)!;
-        out.push({
-          words: ['when', name1, ...phrase(situation), ',', name2, verb],
-          target: objectPronoun(g),
-          foil: objectPronoun(other(g)),
-          template: `${situation} | ${verb}`,
-          meta: { name1, name2, situation, verb, pair: kind, gender: g },
-        });
+  for (const form of forms) {
+    for (const situation of LEXICON.situations[split]) {
+      for (const verb of LEXICON.ioiVerbs[split]) {
+        for (const [name1, name2] of namePairs(kind)) {
+          const g = genderOf(name1)!;
+          out.push({
+            words: IOI_FORMS[form](name1, situation, name2, verb),
+            target: objectPronoun(g),
+            foil: objectPronoun(other(g)),
+            // v1's template and meta exactly as before (its prompts must not change); v2's name the form
+            ...(forms.length === 1
+              ? { template: `${situation} | ${verb}`, meta: { name1, name2, situation, verb, pair: kind, gender: g } }
+              : { template: `${form} | ${situation} | ${verb}`, stratum: form, meta: { name1, name2, situation, verb, pair: kind, gender: g, form } }),
+          });
+        }
       }
     }
   }
   return out;
 }
+const IOI_V2_FORMS: readonly IoiForm[] = ['when', 'so'];
 
 /**
  * Five-word minimal pairs, each word order once as a question (`?`) and once as a
@@ -128,6 +145,13 @@ defineTask({
     // Same-gender pairs on the test templates: "the other gender than name2" is wrong here,
     // so only a circuit that tracks name1 generalizes (the same-gender check, DESIGN §6.3).
     'same-gender': () => ioiPrompts('test', 'same'),
+  },
+  corpusVariants: {
+    // v2 models: name1 at token 1 or 2, so a circuit cannot find it by position alone
+    '2': {
+      ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
+      'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
+    },
   },
 });
 

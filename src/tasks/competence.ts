@@ -1,7 +1,7 @@
 // Does a model do the tasks at all? Binary P_correct averaged over a task split
 // (DESIGN.md §4). A zoo model must pass the bar on held-out (test) prompts, or
 // the faithfulness checks measure nothing.
-import type { LoadedModel } from '../engine/modelio.ts';
+import { modelCorpus, type LoadedModel } from '../engine/modelio.ts';
 import { taskPrompts } from '../tasks/prompts.ts';
 import { evaluatePrompts } from '../tasks/evaluate.ts';
 export { evaluatePrompts, type PromptEval } from '../tasks/evaluate.ts';
@@ -22,7 +22,7 @@ export interface Competence {
 export async function competence(model: LoadedModel, limit = 400): Promise<Competence> {
   const figures: Competence['figures'] = {};
   for (const bar of COMPETENCE_BAR) {
-    const prompts = taskPrompts(bar.task, bar.split, { seed: 0, limit });
+    const prompts = taskPrompts(bar.task, bar.split, { seed: 0, limit, corpus: modelCorpus(model) });
     const ev = await evaluatePrompts(model, bar.task, prompts);
     figures[bar.key] = { pCorrect: ev.pCorrect, min: bar.min, pass: ev.pCorrect >= bar.min, prompts: prompts.length };
   }

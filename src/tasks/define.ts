@@ -28,6 +28,7 @@ import { z } from 'zod';
 import seedrandom from 'seedrandom';
 import { BOS } from '../corpus/vocab.ts';
 import { tokenId } from '../corpus/tokenizer.ts';
+import { CORPUS_VERSIONS, CorpusVersion } from '../corpus/versions.ts';
 import { UserError, oneLine } from '../util/errors.ts';
 import { shuffled } from '../util/random.ts';
 
@@ -63,8 +64,17 @@ export interface TaskDefinition {
   loss: LossKind;
   targetDescription: string;
   foilDescription: string;
-  splits: { train: SplitSource; validation: SplitSource; test: SplitSource; [extra: string]: SplitSource };
+  splits: TaskSplits;
+  /**
+   * Prompts for models trained on another corpus version, by version ("2"): the same split names
+   * and prompt length, other prompts (e.g. IOI with name1 at varying positions). A model whose
+   * corpus version has no entry gets `splits`, so adding a variant never changes what older
+   * models are judged on.
+   */
+  corpusVariants?: Record<string, TaskSplits>;
 }
+
+export type TaskSplits = { train: SplitSource; validation: SplitSource; test: SplitSource; [extra: string]: SplitSource };
 
 /** A tokenized prompt: `ids` starts with `<bos>`; predict the token after the last id. */
 export interface Prompt {
@@ -87,8 +97,13 @@ export interface Task {
   readonly splits: readonly string[];
   /** Token length of every prompt of this task, `<bos>` included. */
   readonly promptLength: number;
-  /** Every prompt of a split in definition order (see getPrompts for a seeded, balanced draw). */
-  prompts(split: string): readonly Prompt[];
+  /** Corpus versions with their own prompts (TaskDefinition.corpusVariants). */
+  readonly corpusVariants: readonly string[];
+  /**
+   * Every prompt of a split in definition order (see getPrompts for a seeded, balanced draw), for
+   * a model trained on corpus version `corpus` (the task's own splits when it has no variant for it).
+   */
+  prompts(split: string, corpus?: string): readonly Prompt[];
 }
 
 const ID_RE = /^[a-z][a-z0-9-]*$/;
@@ -107,17 +122,27 @@ const SplitSourceSchema = z.union([
   z.custom<() => readonly PromptSpec[]>((v) => typeof v === 'function', { message: 'a split must be an array of prompts or a function returning one' }),
 ], { message: 'a split must be an array of prompts or a function returning one' });
 
+const SplitsSchema = z
+  .record(z.string().regex(ID_RE, 'split names must be lowercase letters, digits and dashes'), SplitSourceSchema)
+  .superRefine((splits, ctx) => {
+    for (const s of CORE_SPLITS) if (!(s in splits)) ctx.addIssue({ code: 'custom', message: `missing split '${s}'`, path: [s] });
+  });
+
 const TaskDefinitionSchema = z.object({
   id: z.string().regex(ID_RE, 'task id must be lowercase letters, digits and dashes, starting with a letter'),
   description: z.string().min(1),
   loss: z.enum(LOSS_KINDS),
   targetDescription: z.string().min(1),
   foilDescription: z.string().min(1),
-  splits: z
-    .record(z.string().regex(ID_RE, 'split names must be lowercase letters, digits and dashes'), SplitSourceSchema)
-    .superRefine((splits, ctx) => {
-      for (const s of CORE_SPLITS) if (!(s in splits)) ctx.addIssue({ code: 'custom', message: `missing split '${s}'`, path: [s] });
-    }),
+  splits: SplitsSchema,
+  corpusVariants: z
+    .record(z.string(), SplitsSchema)
+    .superRefine((variants, ctx) => {
+      for (const v of Object.keys(variants)) {
+        if (!CorpusVersion.safeParse(v).success) ctx.addIssue({ code: 'custom', message: `corpus version "${v}" does not exist (known: ${CORPUS_VERSIONS.join(', ')})`, path: [v] });
+      }
+    })
+    .optional(),
 });
 
 /** One line per zod error: "path: message; path: message". */
@@ -127,35 +152,32 @@ function describeIssues(err: z.ZodError): string {
 
 const REGISTRY = new Map<string, Task>();
 
-/** Validate a task definition, tokenize its prompts and register it; returns the task. */
-export function defineTask(def: TaskDefinition): Task {
-  const id = typeof (def as { id?: unknown })?.id === 'string' ? def.id : '?';
-  const fail = (msg: string): never => {
-    throw new UserError(`invalid task definition '${id}': ${msg}`);
-  };
-  const parsed = TaskDefinitionSchema.safeParse(def);
-  if (!parsed.success) fail(describeIssues(parsed.error));
-  if (REGISTRY.has(def.id)) fail('a task with this id is already defined');
-
+/** Tokenize and check one set of splits (the task's, or a corpus variant's): one length, disjoint core templates. */
+function compileSplits(
+  splits: Record<string, SplitSource>,
+  splitNames: readonly string[],
+  label: string,
+  expectedLength: number | undefined,
+  fail: (msg: string) => never,
+): { prompts: Map<string, readonly Prompt[]>; length: number } {
   const bos = tokenId(BOS);
-  const splitNames = [...CORE_SPLITS, ...Object.keys(def.splits).filter((s) => !(CORE_SPLITS as readonly string[]).includes(s))];
   const prompts = new Map<string, readonly Prompt[]>();
   const templates = new Map<string, string>(); // template → core split that uses it
-  let length: number | undefined;
+  let length = expectedLength;
 
   for (const split of splitNames) {
-    const source = def.splits[split];
+    const source = splits[split];
     let specs: readonly unknown[];
     try {
       specs = typeof source === 'function' ? source() : source;
     } catch (err) {
-      return fail(`split '${split}': its prompt function threw: ${oneLine(err)}`);
+      return fail(`${label}split '${split}': its prompt function threw: ${oneLine(err)}`);
     }
-    if (!Array.isArray(specs)) fail(`split '${split}': the prompt function must return an array`);
-    if (specs.length === 0) fail(`split '${split}' has no prompts`);
+    if (!Array.isArray(specs)) fail(`${label}split '${split}': the prompt function must return an array`);
+    if (specs.length === 0) fail(`${label}split '${split}' has no prompts`);
     const out: Prompt[] = [];
     specs.forEach((raw, i) => {
-      const where = `split '${split}' prompt ${i}`;
+      const where = `${label}split '${split}' prompt ${i}`;
       const p = PromptSpecSchema.safeParse(raw);
       if (!p.success) return fail(`${where}: ${describeIssues(p.error)}`);
       const spec = p.data;
@@ -172,13 +194,13 @@ export function defineTask(def: TaskDefinition): Task {
       }
       if (length === undefined) length = ids.length;
       else if (ids.length !== length) {
-        fail(`${where} has ${ids.length} tokens but earlier prompts have ${length}: all prompts of a task must have the same length`);
+        fail(`${where} has ${ids.length} tokens but earlier prompts have ${length}: all prompts of a task (every corpus variant) must have the same length`);
       }
       const text = spec.words.join(' ');
       const template = spec.template ?? text;
       if ((CORE_SPLITS as readonly string[]).includes(split)) {
         const seen = templates.get(template);
-        if (seen !== undefined && seen !== split) fail(`template ${JSON.stringify(template)} is in both '${seen}' and '${split}': train, validation and test must be disjoint`);
+        if (seen !== undefined && seen !== split) fail(`${label}template ${JSON.stringify(template)} is in both '${seen}' and '${split}': train, validation and test must be disjoint`);
         templates.set(template, split);
       }
       const meta = { ...(spec.meta ?? {}), template, ...(spec.stratum !== undefined ? { stratum: spec.stratum } : {}) };
@@ -187,6 +209,32 @@ export function defineTask(def: TaskDefinition): Task {
     prompts.set(split, Object.freeze(out));
   }
 
+  return { prompts, length: length! };
+}
+
+/** Validate a task definition, tokenize its prompts and register it; returns the task. */
+export function defineTask(def: TaskDefinition): Task {
+  const id = typeof (def as { id?: unknown })?.id === 'string' ? def.id : '?';
+  const fail = (msg: string): never => {
+    throw new UserError(`invalid task definition '${id}': ${msg}`);
+  };
+  const parsed = TaskDefinitionSchema.safeParse(def);
+  if (!parsed.success) fail(describeIssues(parsed.error));
+  if (REGISTRY.has(def.id)) fail('a task with this id is already defined');
+
+  const splitNames = [...CORE_SPLITS, ...Object.keys(def.splits).filter((s) => !(CORE_SPLITS as readonly string[]).includes(s))];
+  const base = compileSplits(def.splits, splitNames, '', undefined, fail);
+  const length = base.length;
+  const variants = new Map<string, Map<string, readonly Prompt[]>>();
+  for (const [version, splits] of Object.entries(def.corpusVariants ?? {})) {
+    const names = Object.keys(splits);
+    const same = names.length === splitNames.length && splitNames.every((n) => names.includes(n));
+    // a check applies to a task by its split names, so every model must see the same ones
+    if (!same) fail(`corpus v${version} variant has splits ${names.join(', ')}; it must have exactly the task's (${splitNames.join(', ')})`);
+    variants.set(version, compileSplits(splits, splitNames, `corpus v${version}: `, length, fail).prompts);
+  }
+  const prompts = base.prompts;
+
   const task: Task = Object.freeze({
     id: def.id,
     description: def.description,
@@ -194,9 +242,10 @@ export function defineTask(def: TaskDefinition): Task {
     targetDescription: def.targetDescription,
     foilDescription: def.foilDescription,
     splits: Object.freeze(splitNames),
-    promptLength: length!,
-    prompts(split: string): readonly Prompt[] {
-      const ps = prompts.get(split);
+    promptLength: length,
+    corpusVariants: Object.freeze([...variants.keys()]),
+    prompts(split: string, corpus?: string): readonly Prompt[] {
+      const ps = ((corpus !== undefined && variants.get(corpus)) || prompts).get(split);
       if (!ps) throw new UserError(`task '${def.id}' has no split '${split}' (splits: ${splitNames.join(', ')})`);
       return ps;
     },
@@ -221,6 +270,8 @@ export interface GetPromptsOptions {
   seed?: number;
   /** At most this many prompts (all of the split when omitted or larger). */
   limit?: number;
+  /** The corpus version of the model the prompts are for (the task's own splits when omitted). */
+  corpus?: string;
 }
 
 /**
@@ -230,7 +281,7 @@ export interface GetPromptsOptions {
  */
 export function getPrompts(taskId: string, split: string, opts: GetPromptsOptions = {}): Prompt[] {
   const task = getTask(taskId);
-  const all = task.prompts(split);
+  const all = task.prompts(split, opts.corpus);
   const seed = opts.seed ?? 0;
   const limit = opts.limit ?? all.length;
   if (!Number.isInteger(limit) || limit < 0) throw new UserError(`limit must be a non-negative integer, got ${limit}`);

@@ -12,6 +12,8 @@ import { modelPath, REPO_ROOT } from '../engine/zoo.ts';
 import { writeJsonAtomic } from '../util/fs.ts';
 import { canReadSync } from '../engine/backend.ts';
 import { UserError } from '../util/errors.ts';
+import { vocabFor } from '../corpus/vocab.ts';
+import type { CorpusVersion } from '../corpus/versions.ts';
 
 export const FILTER_MODEL = 'dense-d64';
 const CHUNK = 256;
@@ -47,12 +49,26 @@ export function setFilterModel(m: LoadedModel | undefined): void {
   filterModel = m;
 }
 
+export interface TaskPromptsOptions {
+  seed?: number;
+  limit?: number;
+  /**
+   * The corpus version of the model the prompts are for (`modelCorpus(model)`): required, so no
+   * caller can hand a v2 model v1's prompts by forgetting it.
+   */
+  corpus: CorpusVersion;
+}
+
 /**
- * A task's prompts for a split, seeded and balanced (see getPrompts), filtered for
- * `questions` when the filter model is available.
+ * A task's prompts for a split, seeded and balanced (see getPrompts), for a model trained on
+ * corpus `opts.corpus`, filtered for `questions` when the filter model is available.
  */
-export function taskPrompts(taskId: string, split: string, opts: { seed?: number; limit?: number } = {}): Prompt[] {
-  const all = getPrompts(taskId, split, { seed: opts.seed ?? 0 });
+export function taskPrompts(taskId: string, split: string, opts: TaskPromptsOptions): Prompt[] {
+  const all = getPrompts(taskId, split, { seed: opts.seed ?? 0, corpus: opts.corpus });
+  // a word the model's corpus does not have would embed as nothing (an id past its embedding)
+  const size = vocabFor(opts.corpus).length;
+  const outside = all.find((p) => p.ids.some((id) => id >= size) || p.target >= size || p.foil >= size);
+  if (outside) throw new UserError(`task '${taskId}' prompt "${outside.text}" uses a word that corpus v${opts.corpus} does not have`);
   let pool = all;
   if (taskId === 'questions' && filterModel) {
     const cachePath = resolve(REPO_ROOT, '.cache', 'tasks', `questions-${split}-${filterModel.hash.slice(0, 16)}.json`);

@@ -1,6 +1,7 @@
 import { AblationRunner } from '../../model/ablation.ts';
 import { evaluateKeep } from '../../tasks/evaluate.ts';
 import { taskPrompts } from '../../tasks/prompts.ts';
+import { modelCorpus } from '../../engine/modelio.ts';
 import { nonsenseResistanceOverBudgets } from '../../results/scoring.ts';
 import { scanGrid } from '../../methods/discretize.ts';
 import { prefixKeep, randomOrder } from '../circuit.ts';
@@ -41,7 +42,7 @@ export default defineCheck({
     const budgets = shares.map((b) => Math.min(c.total, Math.max(1, Math.round(b * c.total))));
     const sizes = nonsenseSizes(budgets);
     const runner = new AblationRunner(ctx.model, { ablation: nc.ablation, frozenNorms: nc.frozen_norms });
-    const prompts = taskPrompts(NONSENSE_TASK, 'test', { seed: ctx.seed, limit: ctx.settings.testPrompts });
+    const prompts = taskPrompts(NONSENSE_TASK, 'test', { seed: ctx.seed, limit: ctx.settings.testPrompts, corpus: modelCorpus(ctx.model) });
     const curve = async (rankIdx: number[]) => {
       const out = new Map<number, number>();
       for (const n of sizes) out.set(n, (await evaluateKeep(runner, NONSENSE_TASK, prompts, prefixKeep(rankIdx, c.total, n))).loss);
