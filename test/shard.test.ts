@@ -1,6 +1,8 @@
 // `--shard i/N | auto` (src/suite/shard.ts): every source of the index and count, and every way
 // the input can be wrong — each a one-line UserError naming the flag or variable at fault.
 import { describe, it, expect } from 'vitest';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { resolveShard, shardOf } from '../src/suite/shard.ts';
 import { UserError } from '../src/util/errors.ts';
 
@@ -85,9 +87,10 @@ describe('--shard auto under Slurm', () => {
   });
 
   it('refuses an id outside the array and a list array, on every one of its tasks', () => {
-    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '3' })).toMatch(/^--shard auto: SLURM_ARRAY_TASK_ID=3 is not in the array .*SLURM_ARRAY_TASK_COUNT=3 tasks: submit one range \(--array=0-2\)$/);
-    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1' })).toMatch(/SLURM_ARRAY_TASK_ID=0 is not in the array/);
-    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_STEP: '3' })).toMatch(/SLURM_ARRAY_TASK_ID=4 is not in the array/);
+    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '3' })).toBe('--shard auto: SLURM_ARRAY_TASK_ID=3 is out of range for an array of SLURM_ARRAY_TASK_COUNT=3 tasks from 0: submit one range (--array=0-2)');
+    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1' })).toBe('--shard auto: SLURM_ARRAY_TASK_ID=0 is out of range for an array of SLURM_ARRAY_TASK_COUNT=3 tasks from SLURM_ARRAY_TASK_MIN=1: submit one range (--array=0-2)');
+    expect(failure('auto', undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_STEP: '3' })).toBe('--shard auto: SLURM_ARRAY_TASK_ID=4 is out of range for an array of SLURM_ARRAY_TASK_COUNT=3 tasks from 0 in steps of SLURM_ARRAY_TASK_STEP=3: submit one range (--array=0-2)');
+    expect(failure('auto', undefined, slurm(7, 1, 4))).toMatch(/SLURM_ARRAY_TASK_ID=7 is out of range/);
     // --array=1,5,9 as Slurm 22.05 describes it: min 1, max 9, step 1, count 3
     for (const id of ['1', '5', '9']) {
       const env = { SLURM_ARRAY_TASK_ID: id, SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_MAX: '9', SLURM_ARRAY_TASK_STEP: '1' };
@@ -148,5 +151,36 @@ describe('shardOf', () => {
     expect(parts).toEqual([[0, 3, 6], [1, 4], [2, 5]]);
     expect(shardOf(plan, undefined)).toEqual(plan);
     expect(shardOf([0, 1], { index: 2, count: 3 })).toEqual([]);
+  });
+});
+
+describe('faithbench suite --shard auto (the CLI)', () => {
+  const CLI = join(process.cwd(), 'bin/faithbench.js');
+  // the variables a test runner might itself run under (a CI job inside Slurm) are cleared first
+  const clean = Object.fromEntries(Object.keys(process.env).filter((k) => !/^(SLURM_|JOB_COMPLETION_INDEX$|FAITHBENCH_SHARD_COUNT$)/.test(k)).map((k) => [k, process.env[k]]));
+  const cli = (args: string[], env: Env) =>
+    new Promise<{ code: number; err: string }>((resolve) => {
+      execFile('node', [CLI, 'suite', '--preset', 'tiny', '--out', join(process.cwd(), '.cache', 'never-written'), ...args], { encoding: 'utf8', env: { ...clean, ...env } }, (error, _out, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, err: stderr });
+      });
+    });
+
+  it('reports bad array input in one line and exits non-zero, before any backend starts', async () => {
+    const cases: Array<[string[], Env, RegExp]> = [
+      [['--shard', 'auto'], {}, /^faithbench: error: --shard auto: no job-array index in the environment/],
+      [['--shard', 'auto'], { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '3' }, /^faithbench: error: --shard auto: SLURM_ARRAY_TASK_ID=3 is out of range/],
+      [['--shard', 'auto'], { SLURM_ARRAY_TASK_ID: 'one', SLURM_ARRAY_TASK_COUNT: '3' }, /^faithbench: error: --shard auto: SLURM_ARRAY_TASK_ID must be a non-negative integer, got "one"/],
+      [['--shard', 'auto'], { JOB_COMPLETION_INDEX: '2' }, /^faithbench: error: --shard auto: JOB_COMPLETION_INDEX=2 \(a Kubernetes Indexed Job\) gives no count/],
+      [['--shard', 'auto', '--shard-count', '2'], { JOB_COMPLETION_INDEX: '2' }, /^faithbench: error: --shard auto: JOB_COMPLETION_INDEX=2 is out of range for --shard-count 2/],
+      [['--shard-count', '2'], {}, /^faithbench: error: --shard-count goes with --shard auto/],
+    ];
+    const results = await Promise.all(cases.map(([args, env]) => cli(args, env)));
+    cases.forEach(([args, env, re], i) => {
+      const r = results[i];
+      expect(r.code, `${args.join(' ')} ${JSON.stringify(env)}`).toBe(1);
+      expect(r.err.trim().split('\n'), r.err).toHaveLength(1);
+      expect(r.err).toMatch(re);
+      expect(r.err).not.toMatch(/^backend:/m);
+    });
   });
 });

@@ -77,7 +77,8 @@ function fromSlurm(e: ArrayEnv & { SLURM_ARRAY_TASK_ID: number }, count: { value
   }
   const offset = id - min;
   if (offset < 0 || offset % step !== 0 || offset / step >= n) {
-    throw new UserError(`--shard auto: SLURM_ARRAY_TASK_ID=${id} is not in the array SLURM_ARRAY_TASK_MIN=${min} … step ${step} of SLURM_ARRAY_TASK_COUNT=${n} tasks: submit one range (${range})`);
+    const from = `${e.SLURM_ARRAY_TASK_MIN !== undefined ? 'SLURM_ARRAY_TASK_MIN=' : ''}${min}${step !== 1 ? ` in steps of SLURM_ARRAY_TASK_STEP=${step}` : ''}`;
+    throw new UserError(`--shard auto: SLURM_ARRAY_TASK_ID=${id} is out of range for an array of SLURM_ARRAY_TASK_COUNT=${n} tasks from ${from}: submit one range (${range})`);
   }
   if (count && count.value !== n) throw new UserError(`--shard auto: ${count.from} ${count.value} disagrees with SLURM_ARRAY_TASK_COUNT=${n}`);
   const index = offset / step;
