@@ -1,12 +1,13 @@
 // A real Slurm (Debian's slurm-wlm: slurmctld and slurmd on localhost, test/slurm/start.sh):
 // a job array of 3 shards of a tiny grid with `--shard auto`, merged, gives the files and
-// figures of a single-process run; and --shard auto fails in one line on an array it cannot map.
+// figures of a single-process run; so does docs/cluster/faithbench.sbatch with its afterok merge;
+// and --shard auto fails in one line on an array it cannot map.
 //
 // Skipped when sbatch is not on PATH or this is not root (slurmd runs jobs as their submitter);
 // CI sets FAITHBENCH_REQUIRE_SLURM=1 (it installs slurm-wlm), and then either is a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { relFiles, figures } from './results-compare.ts';
@@ -30,9 +31,9 @@ env.SLURM_CONF = join(SLURM_DIR, 'slurm.conf');
 env.FAITHBENCH_BACKEND = 'wasm';
 env.FAITHBENCH_SLURM_DIR = SLURM_DIR;
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; out: string; err: string }> {
+function run(cmd: string, args: string[], timeoutMs: number, extra: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', env, cwd: ROOT, timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(cmd, args, { encoding: 'utf8', env: { ...env, ...extra }, cwd: ROOT, timeout: timeoutMs }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
       resolve({ code, out: stdout, err: stderr + (error && code === 1 && !stderr ? error.message : '') });
     });
@@ -96,6 +97,25 @@ describe.skipIf(why !== null)('a Slurm job array', () => {
     expect(relFiles(merged)).toEqual(relFiles(single));
     for (const f of relFiles(single)) expect(figures(join(merged, f)), f).toEqual(figures(join(single, f)));
     console.log(`slurm job array of 3 shards + single run + merge: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }, 300_000);
+
+  it('docs/cluster/faithbench.sbatch: the array, then the merge it submits with afterok, give the same results', async () => {
+    const single = join(dir, 'single');
+    expect(existsSync(single), 'needs the single-process run of the test above').toBe(true);
+    const results = join(dir, 'doc-results');
+    const vars = { PRESET: 'tiny', FAITHBENCH_ARGS: GRID.slice(2).join(' '), SHARDS: join(dir, 'doc-shards'), RESULTS: results, LOGS: dir };
+    // --mem overrides the script's 4G, which a small CI machine's node may not have
+    const job = await run('sbatch', ['--wait', '--quiet', '--array=0-2', '--mem=1G', `--chdir=${ROOT}`, `--output=${join(dir, 'doc-%a.out')}`, join(ROOT, 'docs/cluster/faithbench.sbatch')], 240_000, vars);
+    expect(job.code, `${job.err}\n${[0, 1, 2].map((i) => taskOut('doc', i)).join('\n')}`).toBe(0);
+    // the merge job starts once the array is done; a new --out appears whole, in one rename
+    const mergeLog = () => readdirSync(dir).filter((f) => f.startsWith('faithbench-merge-')).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    for (let t = 0; t < 120 && !/merged \d+ runs/.test(mergeLog()); t++) {
+      expect(mergeLog()).not.toMatch(/error/);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(mergeLog()).toMatch(/merged 3 runs/);
+    expect(relFiles(results)).toEqual(relFiles(single));
+    for (const f of relFiles(single)) expect(figures(join(results, f)), f).toEqual(figures(join(single, f)));
   }, 300_000);
 
   it('--shard auto fails in one line on an array it cannot map, and outside an array', async () => {

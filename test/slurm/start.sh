@@ -27,6 +27,9 @@ if ! alive "$dir/slurmctld.pid" || ! alive "$dir/slurmd.pid"; then
   how=started
   "$(dirname "$0")/stop.sh" >/dev/null 2>&1 || true
   mkdir -p "$dir/state" "$dir/spool" "$dir/log"
+  # memory is not a consumable here (CR_Core), but a job's --mem must fit the node: declare 95% of
+  # what there is (more than slurmd finds would drain the node)
+  mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.95 }' /proc/meminfo)
   # auth/none and cred/none: no munged to run; acceptable for a single-host test cluster only.
   # proctrack/linuxproc + task/none: no cgroups (CI containers seldom delegate them).
   cat >"$SLURM_CONF" <<CONF
@@ -54,7 +57,7 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$mem_mb State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
   # -c: start clean (no jobs from an earlier cluster in this folder); -N: this host is the node "localhost"
