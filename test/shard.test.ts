@@ -2,6 +2,7 @@
 // the input can be wrong — each a one-line UserError naming the flag or variable at fault.
 import { describe, it, expect } from 'vitest';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveShard, shardOf } from '../src/suite/shard.ts';
 import { UserError } from '../src/util/errors.ts';
@@ -182,5 +183,27 @@ describe('faithbench suite --shard auto (the CLI)', () => {
       expect(r.err).toMatch(re);
       expect(r.err).not.toMatch(/^backend:/m);
     });
+  });
+});
+
+describe('docs/cluster', () => {
+  // no YAML parser among the dependencies: the two numbers are found by their keys
+  it('job.yaml passes a shard count equal to its completions, and every index maps to a shard', () => {
+    const y = readFileSync('docs/cluster/job.yaml', 'utf8');
+    expect(y).toMatch(/^\s*completionMode: Indexed$/m);
+    const completions = /^\s*completions: (\d+)$/m.exec(y)?.[1];
+    const count = /- name: FAITHBENCH_SHARD_COUNT\n\s*value: "(\d+)"/.exec(y)?.[1];
+    expect(completions).toBeDefined();
+    expect(count).toBe(completions);
+    expect(y).toMatch(/faithbench\.js suite .*--shard auto --out "\/shared\/shards\/\$JOB_COMPLETION_INDEX"/);
+    const n = Number(completions);
+    for (const i of [0, n - 1]) expect(shard('auto', undefined, { JOB_COMPLETION_INDEX: String(i), FAITHBENCH_SHARD_COUNT: count })).toEqual({ index: i, count: n });
+  });
+
+  it('faithbench.sbatch runs --shard auto per task and merges after the whole array', () => {
+    const s = readFileSync('docs/cluster/faithbench.sbatch', 'utf8');
+    expect(s).toMatch(/^#SBATCH --array=0-\d+$/m);
+    expect(s).toMatch(/--shard auto --out "\$SHARDS\/\$SLURM_ARRAY_TASK_ID"/);
+    expect(s).toMatch(/--dependency="afterok:\$SLURM_ARRAY_JOB_ID"/);
   });
 });
