@@ -2,10 +2,11 @@
 // with resume and shards, and the bad-input paths.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VOCAB_SIZE } from '../src/corpus/index.ts';
+import { walk, relFiles, figures } from './results-compare.ts';
 
 const CLI = join(process.cwd(), 'bin/faithbench.js');
 const dir = mkdtempSync(join(tmpdir(), 'fb-e2e-'));
@@ -23,19 +24,6 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 function hashOf(p: string): string {
   const b = readFileSync(p);
   return JSON.parse(JSON.parse(b.subarray(8, 8 + Number(b.readBigUInt64LE(0))).toString()).__metadata__.faithbench).content_hash;
-}
-
-function walk(d: string): string[] {
-  return readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
-}
-
-/** a result without the fields that legitimately differ between two computations */
-function figures(file: string) {
-  const r = JSON.parse(readFileSync(file, 'utf8'));
-  delete r.provenance.wall_time_s;
-  delete r.provenance.date;
-  delete r.digest; // covers the two above
-  return r;
 }
 
 beforeAll(async () => {
@@ -207,9 +195,8 @@ describe('faithbench suite', () => {
     const merged = join(dir, 'merged');
     const r = await cli(['merge', a, b, '--out', merged]);
     expect(r.code, r.err).toBe(0);
-    const rel = (root: string) => walk(root).map((f) => f.slice(root.length)).sort();
-    expect(rel(merged)).toEqual(rel(out));
-    for (const f of rel(out)) expect(figures(join(merged, f))).toEqual(figures(join(out, f)));
+    expect(relFiles(merged)).toEqual(relFiles(out));
+    for (const f of relFiles(out)) expect(figures(join(merged, f))).toEqual(figures(join(out, f)));
   });
 
   it('rejects bad flags with one line', async () => {

@@ -3,7 +3,8 @@ import { resolve, relative, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { initBackend } from '../engine/backend.ts';
 import { PRESETS } from '../suite/presets.ts';
-import { planSuite, runSuite, parseShard, type PlannedRun } from '../suite/suite.ts';
+import { planSuite, runSuite, type PlannedRun } from '../suite/suite.ts';
+import { resolveShard, shardOf, SHARD_COUNT_ENV } from '../suite/shard.ts';
 import { mergeResults, MergeRefused } from '../results/merge.ts';
 import { skippedReport } from '../results/load.ts';
 import { progressBar } from '../util/progress.ts';
@@ -27,6 +28,7 @@ interface SuiteOpts {
   seeds?: string;
   workers: string;
   shard?: string;
+  shardCount?: string;
   out?: string;
   quiet?: boolean;
 }
@@ -41,7 +43,8 @@ export function register(program: Command): void {
     .option('--tasks <list>', 'comma-separated task ids')
     .option('--seeds <list>', 'comma-separated seeds')
     .option('--workers <n>', 'parallel workers, one tfjs backend each', '1')
-    .option('--shard <i/N>', 'run only shard i of N (0 ≤ i < N) of the grid, for cluster job arrays')
+    .option('--shard <i/N|auto>', 'run only shard i of N (0 ≤ i < N) of the grid; auto: i and N from the Slurm array or Kubernetes Indexed Job this runs in')
+    .option('--shard-count <N>', `with --shard auto in a Kubernetes Indexed Job: the Job's completions (or set ${SHARD_COUNT_ENV})`)
     .option('--out <dir>', 'results directory (default results/<preset>)')
     .option('--quiet', 'no progress output')
     .action(async (opts: SuiteOpts) => {
@@ -51,7 +54,7 @@ export function register(program: Command): void {
       const maxWorkers = availableParallelism();
       const workers = /^\d+$/.test(opts.workers.trim()) ? Number(opts.workers) : NaN;
       if (!Number.isInteger(workers) || workers < 1 || workers > maxWorkers) throw new UserError(`--workers must be a positive integer no larger than ${maxWorkers} (the CPUs available here), got "${opts.workers}"`);
-      const shard = opts.shard ? parseShard(opts.shard) : undefined;
+      const shard = resolveShard(opts.shard, opts.shardCount, process.env);
       const grid = {
         methods: list(opts.methods) ?? preset.methods,
         models: list(opts.models) ?? preset.models,
@@ -62,12 +65,15 @@ export function register(program: Command): void {
       const out = resolve(opts.out ?? join('results', opts.preset));
       const info = await initBackend();
       loadFilterModel();
-      let plan = await planSuite(grid, preset.settings, out);
-      if (shard) plan = plan.filter((_, i) => i % shard.count === shard.index);
+      const whole = await planSuite(grid, preset.settings, out);
+      const plan = shardOf(whole, shard);
       const log = (s: string) => !opts.quiet && process.stderr.write(s + '\n');
       // what was skipped, recomputed or interrupted is said even with --quiet (that hides progress only)
       const warn = (s: string) => process.stderr.write(s + '\n');
-      log(`backend: ${info.name}; suite "${opts.preset}": ${plan.length} runs (${grid.methods.length} methods × ${grid.models.length} models × ${grid.tasks.length} tasks × ${grid.seeds.length} seeds${shard ? `, shard ${shard.index}/${shard.count}` : ''}) on ${workers} worker(s) → ${relative(process.cwd(), out) || '.'}`);
+      // not an error: the array's size is fixed by the job script, the grid by the flags; an empty
+      // shard writes nothing, so a merge of `shards/*` simply does not see it
+      if (shard && plan.length === 0) warn(`shard ${shard.index}/${shard.count} (${shard.from}) holds none of the grid's ${whole.length} runs: nothing to do`);
+      log(`backend: ${info.name}; suite "${opts.preset}": ${plan.length} runs (${grid.methods.length} methods × ${grid.models.length} models × ${grid.tasks.length} tasks × ${grid.seeds.length} seeds${shard ? `, shard ${shard.index}/${shard.count} from ${shard.from}` : ''}) on ${workers} worker(s) → ${relative(process.cwd(), out) || '.'}`);
       const bar = progressBar('suite', plan.length, { quiet: opts.quiet });
       let done = 0;
       let stop = false;

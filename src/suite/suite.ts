@@ -24,21 +24,6 @@ export interface PlannedRun {
   file: string;
 }
 
-export interface Shard {
-  index: number;
-  count: number;
-}
-
-/** "i/N" with 0 ≤ i < N (Kubernetes indexed Jobs and 0-based Slurm arrays pass i directly). */
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m) throw new UserError(`--shard must look like i/N (e.g. 0/4), got "${text}"`);
-  const index = Number(m[1]);
-  const count = Number(m[2]);
-  if (count < 1 || index >= count) throw new UserError(`--shard ${text}: need 0 ≤ i < N`);
-  return { index, count };
-}
-
 export function resultFile(outDir: string, spec: RunSpec, methodId: string, modelId: string, taskId: string, runId: string): string {
   return join(outDir, methodId, modelId, `${taskId}-s${spec.seed}-${runId}.json`);
 }
