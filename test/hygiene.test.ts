@@ -9,6 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadResults } from '../src/results/load.ts';
 import { computeDigest, RunResultSchema } from '../src/results/schema.ts';
+import { walk } from './results-compare.ts';
 
 const CLI = join(process.cwd(), 'bin/faithbench.js');
 const dir = mkdtempSync(join(tmpdir(), 'fb-hygiene-'));
@@ -24,9 +25,6 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   });
 }
 
-function walk(d: string): string[] {
-  return readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
-}
 
 /** Every file under d (hidden ones included) with its content: to show a folder was not touched. */
 function snapshot(d: string): Record<string, string> {
