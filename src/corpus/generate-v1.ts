@@ -15,11 +15,11 @@
 // All randomness comes from seedrandom, never Math.random.
 import seedrandom from 'seedrandom';
 import {
-  FEMALE_NAMES, LEXICON, MALE_NAMES, NAMES, PLURAL_AUX, PLURAL_SUBJECTS, SINGULAR_AUX,
+  LEXICON, NAMES, PLURAL_AUX, PLURAL_SUBJECTS, SINGULAR_AUX,
   SINGULAR_SUBJECTS, allOf, genderOf, objectPronoun, possessivePronoun, subjectPronoun,
   type Gender,
 } from './vocab.ts';
-import type { Rng, Sentence, Story } from './story.ts';
+import { nameOfGender, other, pick, words, type Rng, type Sentence, type Story } from './story.ts';
 
 const ACTIONS = allOf(LEXICON.actions);
 const SITUATIONS = allOf(LEXICON.situations);
@@ -30,11 +30,6 @@ const PLACES = allOf(LEXICON.places);
 const OBJECT_ADJS = allOf(LEXICON.objectAdjectives);
 const MOODS = LEXICON.moods;
 
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
-const words = (...parts: string[]): Sentence => parts.join(' ').split(' ');
-const nameOfGender = (rng: Rng, g: Gender, exclude?: string): string =>
-  pick(rng, (g === 'male' ? MALE_NAMES : FEMALE_NAMES).filter((n) => n !== exclude));
-const other = (g: Gender): Gender => (g === 'male' ? 'female' : 'male');
 
 /** Per-story state: a protagonist who recurs, so stories read as stories and pronouns have referents. */
 export interface StoryContext {

@@ -15,11 +15,11 @@
 // pronoun; every sentence ends in `.` or `?`. All randomness from seedrandom.
 import seedrandom from 'seedrandom';
 import {
-  FEMALE_NAMES, LEXICON, MALE_NAMES, NAMES, allOf, genderOf, objectPronoun, possessivePronoun, reflexivePronoun,
+  LEXICON, NAMES, allOf, genderOf, objectPronoun, possessivePronoun, reflexivePronoun,
   subjectPronoun, type Gender,
 } from './vocab.ts';
 import { MAX_STORY_SENTENCES, MIN_STORY_SENTENCES, questionOrStatement, whQuestion, type StoryContext } from './generate-v1.ts';
-import type { Rng, Sentence, Story } from './story.ts';
+import { nameOfGender, other, pick, words, type Rng, type Sentence, type Story } from './story.ts';
 
 /** Share of IOI sentences whose two names have the same gender (DESIGN §4: rare, 5–15%). */
 export const SAME_GENDER_IOI_SHARE = 0.12;
@@ -34,11 +34,6 @@ const PLACES = allOf(LEXICON.places);
 const OBJECT_ADJS = allOf(LEXICON.objectAdjectives);
 const MOODS = LEXICON.moods;
 
-const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
-const words = (...parts: string[]): Sentence => parts.join(' ').split(' ');
-const nameOfGender = (rng: Rng, g: Gender, exclude?: string): string =>
-  pick(rng, (g === 'male' ? MALE_NAMES : FEMALE_NAMES).filter((n) => n !== exclude));
-const other = (g: Gender): Gender => (g === 'male' ? 'female' : 'male');
 const gender = (name: string): Gender => genderOf(name)!;
 const someone = (ctx: StoryContext): string => (ctx.rng() < 0.5 ? ctx.hero : pick(ctx.rng, NAMES));
 
