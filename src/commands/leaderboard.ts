@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { aggregate } from '../results/aggregate.ts';
 import type { Interval, Leaderboard } from '../results/schema.ts';
 import { loadRequired, skippedReport } from '../results/load.ts';
-import { findings, findingsMarkdown, sizeCorrelation } from '../results/findings.ts';
+import { badCircuitMarkdown, badCircuitShares, findings, findingsMarkdown, sizeCorrelation } from '../results/findings.ts';
 
 const iv = (x: Interval | null | undefined, digits = 3) => (x ? `${x.mean.toFixed(digits)}${x.lo !== null && x.hi !== null ? ` [${x.lo.toFixed(digits)},${x.hi.toFixed(digits)}]` : ` (n=${x.n})`}` : '—');
 
@@ -53,6 +53,11 @@ export function register(program: Command): void {
       const loaded = readResults(opts.results);
       const runs = loaded.runs.map((l) => l.run);
       const rows = findings(runs);
-      process.stdout.write(opts.json ? JSON.stringify({ rows, size_correlation: sizeCorrelation(runs) }, null, 2) + '\n' : findingsMarkdown(rows, runs));
+      const bad = badCircuitShares(runs);
+      process.stdout.write(
+        opts.json
+          ? JSON.stringify({ rows, size_correlation: sizeCorrelation(runs), bad_circuits: bad }, null, 2) + '\n'
+          : findingsMarkdown(rows, runs) + (bad.length ? `\nBad circuits (same-gender P_circ < 0.5 among verified circuits):\n\n${badCircuitMarkdown(bad)}` : ''),
+      );
     });
 }

@@ -3,7 +3,7 @@
 // scoring itself: Spearman ρ between a run's overall score and its circuit's share of nodes.
 import type { RunResult } from './schema.ts';
 import { runOverall } from './scoring.ts';
-import { spearman } from './stats.ts';
+import { histogram, spearman, wilsonInterval } from './stats.ts';
 
 export interface FindingRow {
   method: string;
@@ -74,6 +74,90 @@ export function findings(runs: readonly RunResult[]): FindingRow[] {
     });
   }
   return rows;
+}
+
+/**
+ * The replication's bad-circuit figure, per (method, model, task with a same-gender split): of the
+ * verified circuits, the share whose P_circ on same-gender prompts is below 0.5 (they answer the
+ * gender opposite to name2 where the model tracks name1), its 95% Wilson interval, and the P_circ
+ * histogram. Flagged circuits are counted apart, never as good or bad.
+ */
+export interface BadCircuitShare {
+  method: string;
+  baseline: boolean;
+  model: string;
+  task: string;
+  /** verified circuits with a same-gender result */
+  runs: number;
+  flagged: number;
+  bad: number;
+  share: number | null;
+  interval: [number, number] | null;
+  p_model: number | null;
+  p_circ: number[];
+  /** P_circ in 10 equal bins over [0, 1] */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+export const BAD_CIRCUIT_BINS = 10;
+
+export function badCircuitShares(runs: readonly RunResult[]): BadCircuitShare[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const k = `${r.method.id}\u0000${r.model.id}\u0000${r.task}`;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
+  }
+  const withCheck = new Set(runs.filter((r) => r.checks['same-gender']).map((r) => r.task));
+  const out: BadCircuitShare[] = [];
+  for (const [k, all] of [...groups.entries()].sort()) {
+    const [method, model, task] = k.split('\u0000');
+    const scored = all.filter((r) => !r.flagged && r.checks['same-gender']);
+    const flagged = all.filter((r) => r.flagged).length;
+    // a task no run has a same-gender result on (no such split) is not part of the figure
+    if (!withCheck.has(task)) continue;
+    const pCirc = scored.map((r) => fig(r, 'same-gender', 'P_circ')).filter((x): x is number => x !== null);
+    const bad = scored.filter((r) => r.checks['same-gender'].figures.bad_circuit === true).length;
+    const h = histogram(pCirc, BAD_CIRCUIT_BINS, [0, 1]);
+    out.push({
+      method,
+      baseline: all.some((r) => r.method.baseline === true),
+      model,
+      task,
+      runs: scored.length,
+      flagged,
+      bad,
+      share: scored.length ? bad / scored.length : null,
+      interval: wilsonInterval(bad, scored.length),
+      p_model: mean(scored.map((r) => fig(r, 'same-gender', 'P_model'))),
+      p_circ: pCirc,
+      histogram: { edges: h.edges, counts: h.counts },
+    });
+  }
+  return out;
+}
+
+const BARS = ' ▁▂▃▄▅▆▇█';
+
+/** The bad-circuit table as markdown, with each cell's P_circ histogram as a row of bars (0 → 1). */
+export function badCircuitMarkdown(rows: readonly BadCircuitShare[]): string {
+  if (!rows.length) return '';
+  const head = ['method', 'model', 'task', 'verified (flagged)', 'bad circuits', 'share [95% Wilson]', 'P_model', `P_circ histogram, ${BAD_CIRCUIT_BINS} bins 0 → 1 (counts)`];
+  const lines = rows.map((r) => {
+    const max = Math.max(1, ...r.histogram.counts);
+    const bars = r.histogram.counts.map((c) => (c === 0 ? '·' : BARS[Math.max(1, Math.round((c / max) * 8))])).join('');
+    return [
+      r.baseline ? `${r.method} (baseline)` : r.method,
+      r.model,
+      r.task,
+      `${r.runs} (${r.flagged})`,
+      `${r.bad}/${r.runs}`,
+      r.share === null ? '—' : `${r.share.toFixed(2)} [${r.interval![0].toFixed(2)}, ${r.interval![1].toFixed(2)}]`,
+      f(r.p_model),
+      `\`${bars}\` (${r.histogram.counts.join(' ')})`,
+    ];
+  });
+  return `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` + lines.map((l) => `| ${l.join(' | ')} |`).join('\n') + '\n';
 }
 
 export interface SizeCorrelation {

@@ -115,7 +115,9 @@ export function overallOf(checks: Readonly<Record<string, Pick<CheckResult, 'rol
   return clamp01((lifted.reduce((a, b) => a + b, 0) / lifted.length) * control);
 }
 
-export function runOverall(run: Pick<RunResult, 'checks' | 'flagged'>): number | null {
+export function runOverall(run: Pick<RunResult, 'checks' | 'flagged'> & { settings?: RunResult['settings'] }): number | null {
+  // a run that ran only some checks (a report preset's settings.checks) has no overall: its mean would be over other checks than everyone else's
+  if (run.settings && Array.isArray((run.settings as Record<string, unknown>).checks)) return null;
   return overallOf(run.checks, run.flagged);
 }
 

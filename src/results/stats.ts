@@ -200,3 +200,18 @@ export function spearman(xs: ReadonlyArray<number>, ys: ReadonlyArray<number>): 
   };
   return pearsonOrNull(ranks(xs), ranks(ys));
 }
+
+/**
+ * Wilson score interval for a binomial share k/n at confidence 1 − α (default 95%): unlike the
+ * normal (Wald) interval it stays inside [0, 1] and is not degenerate at k = 0 or k = n, which is
+ * where a bad-circuit share on 20 seeds often sits. null for n = 0.
+ */
+export function wilsonInterval(k: number, n: number, z = 1.959963984540054): [number, number] | null {
+  if (!(Number.isInteger(k) && Number.isInteger(n) && k >= 0 && k <= n)) throw new Error(`wilsonInterval: need integers 0 ≤ k ≤ n, got k=${k}, n=${n}`);
+  if (n === 0) return null;
+  const p = k / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}

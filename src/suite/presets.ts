@@ -21,6 +21,11 @@ export const SuiteSettings = z.strictObject({
    * method (scoring v2 used 3·n*, which handed methods with larger circuits a larger budget).
    */
   nonsenseBudgets: z.array(z.number().gt(0).max(1)).min(1),
+  /**
+   * Run only these checks (by id): a report preset that measures one thing on many seeds. Its
+   * runs have no overall (src/results/scoring.ts runOverall), so they never enter a leaderboard.
+   */
+  checks: z.array(z.string().min(1)).min(1).optional(),
   adversary: z.strictObject({
     /** most non-circuit nodes the adversary may restore, as a share of the model's nodes */
     budget: z.number().gt(0).max(1),
@@ -71,6 +76,16 @@ export const PRESETS: Record<string, Preset> = {
     tasks: ['pronoun', 'ioi'],
     seeds: [0, 1, 2, 3, 4],
     settings: { preset: 'standard', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
+  },
+  // the replication's bad-circuit figure (issue 10): the same-gender check alone, on 20 IOI seeds
+  // per (method, model), on the corpus-v2 models whose corpus gives the "not name2" cue. `findings`
+  // reports each cell's bad-circuit share with its binomial interval and the P_circ histogram.
+  'bad-circuits': {
+    methods: ALL_METHODS,
+    models: ['dense-d64-v2', 'sparse-d128-v2'],
+    tasks: ['ioi'],
+    seeds: Array.from({ length: 20 }, (_, i) => i),
+    settings: { preset: 'bad-circuits', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], checks: ['same-gender'], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
   },
   // the full learner recipe (2000 steps), three tasks
   paper: {

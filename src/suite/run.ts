@@ -225,7 +225,7 @@ export async function evaluateCircuit(e: CircuitEvaluation): Promise<RunResult> 
       say,
     };
     for (const check of await loadChecks()) {
-      if (!check.appliesTo(task)) continue;
+      if (!check.appliesTo(task) || (s.checks && !s.checks.includes(check.id))) continue;
       say(check.id);
       const out = await check.run(ctx);
       const figures = { ...out.figures };

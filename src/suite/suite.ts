@@ -12,6 +12,7 @@ import { loadMethod } from '../methods/registry.ts';
 import { loadTask } from '../tasks/load.ts';
 import type { Task } from '../tasks/define.ts';
 import { ZOO_IDS } from '../engine/zoo.ts';
+import { loadChecks } from './checks/registry.ts';
 import { computeDigest, type RunResult } from '../results/schema.ts';
 import { readRunFile } from '../results/load.ts';
 import { isSubmittedMethodId } from '../results/submission.ts';
@@ -38,6 +39,11 @@ export async function planSuite(
   const tasks: Task[] = await Promise.all(grid.tasks.map((t) => loadTask(t)));
   for (const m of grid.models) {
     if (!ZOO_IDS.includes(m) && !m.endsWith('.safetensors')) throw new UserError(`unknown model "${m}": expected one of ${ZOO_IDS.join(', ')}`);
+  }
+  if (settings.checks) {
+    const known = (await loadChecks()).map((c) => c.id);
+    const unknown = settings.checks.find((c) => !known.includes(c));
+    if (unknown) throw new UserError(`unknown check "${unknown}" in settings.checks: expected one of ${known.join(', ')}`);
   }
   const methods = await Promise.all(grid.methods.map((m) => loadMethod(m)));
   const plan: PlannedRun[] = [];
