@@ -16,6 +16,7 @@ import {
   type RunResult,
 } from './schema.ts';
 import { runOverall } from './scoring.ts';
+import { wilsonInterval } from './stats.ts';
 
 export interface AggregateOptions {
   resamples?: number;
@@ -92,6 +93,7 @@ function row(method: string, model: string | null, runs: RunResult[], columns: C
   const ivScored = (name: string, pick: (r: RunResult) => number | null | undefined) => bootstrapInterval(perSeed(scored, pick), `${key}|${name}`, opts);
   const scoring = columns.filter((c) => c.role !== 'report');
   const sg = scored.filter((r) => r.checks['same-gender']);
+  const badCount = sg.filter((r) => r.checks['same-gender'].figures.bad_circuit === true).length;
   return {
     method,
     baseline: runs.some((r) => r.method.baseline === true),
@@ -105,7 +107,10 @@ function row(method: string, model: string | null, runs: RunResult[], columns: C
     checks: Object.fromEntries(scoring.map((c) => [c.id, ivScored(c.id, (r) => r.checks[c.id]?.value)])),
     raw: Object.fromEntries(scoring.map((c) => [c.id, ivScored(`raw|${c.id}`, (r) => r.checks[c.id]?.score)])),
     size: { n_star: iv('n_star', (r) => r.circuit.size), fraction: iv('fraction', (r) => r.circuit.size / r.circuit.total_nodes) },
-    bad_circuit_share: sg.length ? sg.filter((r) => r.checks['same-gender'].figures.bad_circuit === true).length / sg.length : null,
+    bad_circuit_share: sg.length ? badCount / sg.length : null,
+    // as every interval on the board: claimed only from MIN_SEEDS_FOR_INTERVAL seeds up
+    bad_circuit_interval: new Set(sg.map((r) => r.seed)).size >= MIN_SEEDS_FOR_INTERVAL ? wilsonInterval(badCount, sg.length) : null,
+    bad_circuit_runs: sg.length,
     wall_time_s: runs.reduce((a, r) => a + r.provenance.wall_time_s, 0),
   };
 }

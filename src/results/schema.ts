@@ -285,6 +285,10 @@ export const LeaderboardRowSchema = z.strictObject({
   size: z.strictObject({ n_star: IntervalSchema.nullable(), fraction: IntervalSchema.nullable() }),
   /** Share of runs with a same-gender check whose circuit is the bad one (P_circ < 0.5). */
   bad_circuit_share: Unit.nullable(),
+  /** Its 95% Wilson interval over the verified circuits counted (src/results/stats.ts). */
+  bad_circuit_interval: z.tuple([Unit, Unit]).nullable(),
+  /** How many verified circuits the share counts. */
+  bad_circuit_runs: z.number().int().min(0),
   wall_time_s: z.number().min(0),
 });
 export type LeaderboardRow = z.infer<typeof LeaderboardRowSchema>;

@@ -281,7 +281,16 @@ function lbRowView(row: LeaderboardRow, columns: ColumnView[], root: string, sub
     checks: columns.map((c) => checkCell(c, row.checks[c.id], row.raw[c.id])),
     nStar: cell(row.size.n_star, (x) => x.toFixed(1)),
     fraction: cell(row.size.fraction, (x) => pct(x, 2)),
-    badShare: row.bad_circuit_share === null ? EMPTY : { ...EMPTY, text: pct(row.bad_circuit_share, 0), sort: String(row.bad_circuit_share) },
+    badShare:
+      row.bad_circuit_share === null
+        ? EMPTY
+        : {
+            ...EMPTY,
+            text: pct(row.bad_circuit_share, 0),
+            range: row.bad_circuit_interval ? `[${pct(row.bad_circuit_interval[0], 0)}, ${pct(row.bad_circuit_interval[1], 0)}]` : `n=${row.bad_circuit_runs}`,
+            title: `${Math.round(row.bad_circuit_share * row.bad_circuit_runs)} of ${row.bad_circuit_runs} verified circuits answer the gender opposite to name2 on same-gender prompts; ${row.bad_circuit_interval ? '95% Wilson interval' : 'too few seeds for an interval'}`,
+            sort: String(row.bad_circuit_share),
+          },
     seeds: row.seeds.join(', '),
     nRuns: row.n_runs,
     nFlagged: row.n_flagged,
