@@ -16,8 +16,14 @@ import { UserError } from '../util/errors.ts';
 
 export const BENCH_METHODS = ['zero', 'mean', 'frozen-ln', 'stochastic', 'adversarial'];
 export const LEARNER_BENCH_TASK = 'pronoun';
-/** untimed steps per (model, method) first: kernel setup for the model's shapes, JIT */
+/** untimed steps per (model, method) first: kernel setup for the model's shapes */
 export const LEARNER_WARMUP_STEPS = 2;
+/**
+ * untimed steps once per process (the first method on the first model), so that the first
+ * (model, method) timed does not alone pay V8's and wasm's tier-up; kept small because the
+ * first model may be sparse-d512-v2
+ */
+export const PROCESS_WARMUP_STEPS = 10;
 
 const Rate = z.number().positive().finite();
 export const LearnerBenchReport = z.strictObject({
@@ -28,6 +34,8 @@ export const LearnerBenchReport = z.strictObject({
     batch_size: z.number().int().positive(),
     warmup_steps: z.number().int().nonnegative(),
     timed_steps: z.number().int().positive(),
+    /** untimed steps once, before the first timing */
+    process_warmup_steps: z.number().int().nonnegative(),
     skipped: z.array(z.strictObject({ model: z.string(), reason: z.string() })),
   }),
 });
@@ -53,6 +61,7 @@ export async function runLearnerBench(models: string[], steps: number, onModel?:
   const rates: Record<string, Record<string, number>> = {};
   const skipped: Array<{ model: string; reason: string }> = [];
   let batchSize = LearnerOptions.parse({}).batchSize;
+  let warm = false;
   for (const id of models) {
     const file = modelPath(id);
     if (!existsSync(file)) {
@@ -64,6 +73,11 @@ export async function runLearnerBench(models: string[], steps: number, onModel?:
     await prepareMeans(model); // μ is computed (or read) once, outside every timing
     const prompts = taskPrompts(LEARNER_BENCH_TASK, 'train', { seed: 0, corpus: modelCorpus(model) });
     rates[id] = {};
+    if (!warm) {
+      const opts = parseOptions(methods[0], { steps: PROCESS_WARMUP_STEPS });
+      await learnMask(model, LEARNER_BENCH_TASK, prompts, methods[0].scheme(opts), opts as unknown as LearnerOptions, 0);
+      warm = true;
+    }
     for (const method of methods) {
       // the method's own defaults, validated by its schema (which extends LearnerOptions)
       const opts = (n: number) => parseOptions(method, { steps: n });
@@ -78,7 +92,7 @@ export async function runLearnerBench(models: string[], steps: number, onModel?:
   }
   return {
     learner_steps_per_s: rates,
-    learner_bench: { task: LEARNER_BENCH_TASK, batch_size: batchSize, warmup_steps: LEARNER_WARMUP_STEPS, timed_steps: steps, skipped },
+    learner_bench: { task: LEARNER_BENCH_TASK, batch_size: batchSize, warmup_steps: LEARNER_WARMUP_STEPS, process_warmup_steps: PROCESS_WARMUP_STEPS, timed_steps: steps, skipped },
   };
 }
 
