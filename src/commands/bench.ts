@@ -1,5 +1,7 @@
 // `faithbench bench`: time the engine's training and pruning steps on the bench config
-// (src/engine/bench.ts) and, with --torch, the PyTorch reference doing the same work
+// (src/engine/bench.ts), the mask learner per method on every trained zoo model
+// (src/methods/bench.ts), the suite's throughput on a small preset (src/suite/throughput.ts)
+// and, with --torch, the PyTorch reference doing the engine's work
 // (../shared/peer/torch_reference.py) right after, on the same machine, with the ratios.
 import type { Command } from 'commander';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../engine/backend.ts';
 import { BENCH_CASES, runEngineBench, type BenchResult } from '../engine/bench.ts';
-import { methodBenchCases } from '../methods/bench.ts';
+import { parseBenchModels, runLearnerBench } from '../methods/bench.ts';
+import { checkSuitePreset, measureSuiteThroughput } from '../suite/throughput.ts';
 import '../tasks/index.ts';
 import { fastKernelsEnabled } from '../engine/ops.ts';
 import { getFastKernels } from '../engine/wasm-kernels.ts';
@@ -54,25 +57,52 @@ export function runTorchReference(steps: number, threads: number, script?: strin
   }
 }
 
+interface BenchOpts {
+  json?: boolean;
+  steps: string;
+  torch?: boolean;
+  torchThreads: string;
+  torchScript?: string;
+  models?: string;
+  learnerSteps: string;
+  suitePreset: string;
+  /** false with --no-suite */
+  suite: boolean;
+}
+
+function positiveInt(flag: string, raw: string): number {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
 export function register(program: Command): void {
   program
     .command('bench')
-    .description('time a bench-config training step and pruning step (single thread); --torch also runs the PyTorch reference')
+    .description('time a bench-config training and pruning step, the mask learner per method and zoo model, and the suite on a small preset (single thread); --torch also runs the PyTorch reference')
     .option('--json', 'machine-readable output')
     .option('--steps <n>', 'timed steps per case (after 3 warm-up steps)', '10')
     .option('--torch', 'also run ../shared/peer/torch_reference.py (PyTorch, CPU) and print the ratios')
     .option('--torch-threads <n>', 'threads for the PyTorch reference', '1')
     .option('--torch-script <file>', 'path of torch_reference.py')
-    .action(async (opts: { json?: boolean; steps: string; torch?: boolean; torchThreads: string; torchScript?: string }) => {
-      const steps = Number(opts.steps);
-      if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer, got "${opts.steps}"`);
-      const torchThreads = Number(opts.torchThreads);
-      if (!Number.isInteger(torchThreads) || torchThreads < 1) throw new UserError(`--torch-threads must be a positive integer, got "${opts.torchThreads}"`);
+    .option('--models <list>', 'zoo models for the mask-learner figures (default: every zoo model; untrained ones are skipped)')
+    .option('--learner-steps <n>', 'timed mask-learner steps per model and method (after 2 warm-up steps)', '5')
+    .option('--suite-preset <name>', 'preset whose grid the suite-throughput figure runs (one worker, nothing cached)', 'tiny')
+    .option('--no-suite', 'skip the suite-throughput figure')
+    .action(async (opts: BenchOpts) => {
+      const steps = positiveInt('--steps', opts.steps);
+      const torchThreads = positiveInt('--torch-threads', opts.torchThreads);
+      const learnerSteps = positiveInt('--learner-steps', opts.learnerSteps);
+      const models = parseBenchModels(opts.models);
+      if (opts.suite) checkSuitePreset(opts.suitePreset);
       const info = await initBackend();
       const fast = fastKernelsEnabled();
       const fma = fast ? getFastKernels().fma : undefined;
-      const cases = [...BENCH_CASES, ...(await methodBenchCases())];
-      const result: BenchResult = await runEngineBench(steps, cases);
+      const progress = (s: string) => !opts.json && process.stderr.write(s + '\n');
+      const result: BenchResult = await runEngineBench(steps, BENCH_CASES);
+      const learner = await runLearnerBench(models, learnerSteps, (m) => progress(`mask learner on ${m}…`));
+      if (opts.suite) progress(`suite preset ${opts.suitePreset}, one worker…`);
+      const suite = opts.suite ? await measureSuiteThroughput(opts.suitePreset) : undefined;
       const torch = opts.torch ? runTorchReference(steps, torchThreads, opts.torchScript) : undefined;
       const ratios: Record<string, number> = {};
       if (torch && !('skipped' in torch)) {
@@ -87,6 +117,8 @@ export function register(program: Command): void {
         threads: 1,
         steps,
         ...result,
+        ...learner,
+        ...(suite ? { suite_throughput: suite } : {}),
         ...(torch ? { torch } : {}),
         ...(Object.keys(ratios).length ? { ratio_vs_torch: ratios } : {}),
       };
@@ -96,7 +128,20 @@ export function register(program: Command): void {
       }
       const extras = [info.simd ? 'simd' : undefined, fast ? 'fast kernels' : undefined, fma ? 'fma' : undefined].filter(Boolean);
       process.stdout.write(`backend: ${info.name} (tfjs ${info.tfjsVersion}${extras.length ? ', ' + extras.join(', ') : ''}), 1 thread\n`);
-      for (const c of cases) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
+      for (const c of BENCH_CASES) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
+      const lb = learner.learner_bench;
+      process.stdout.write(`learner_steps_per_s (${lb.task}, batch ${lb.batch_size}, ${lb.timed_steps} timed steps after ${lb.warmup_steps} warm-up):\n`);
+      for (const [model, rates] of Object.entries(learner.learner_steps_per_s)) {
+        process.stdout.write(`  ${model}: ${Object.entries(rates).map(([m, r]) => `${m} ${r}`).join(', ')}\n`);
+      }
+      for (const s of lb.skipped) process.stdout.write(`  ${s.model}: skipped (${s.reason})\n`);
+      if (suite) {
+        const g = suite.grid;
+        process.stdout.write(
+          `suite_throughput: preset ${suite.preset} (${g.methods.length} methods × ${g.models.join(', ')} × ${g.tasks.join(', ')} × seeds ${g.seeds.join(', ')}; learner ${JSON.stringify(suite.learner)}), ` +
+            `1 worker, fresh circuit cache: ${suite.runs} runs (${suite.circuits_learned} circuits learned) in ${suite.wall_s} s → ${suite.circuits_per_hour_per_worker} circuits/hour/worker\n`,
+        );
+      }
       if (torch) {
         if ('skipped' in torch) process.stdout.write(`${torch.skipped}\n`);
         else {

@@ -9,7 +9,8 @@
 // single thread, and force completion with a read-back each step.
 //
 // Extension point: BENCH_CASES is the list of named timings `runEngineBench` reports;
-// add a case (e.g. `prune_steps_per_s` per method) by pushing one more entry.
+// add a case by pushing one more entry. (Mask-learner and suite figures, which need zoo
+// checkpoints, live in src/methods/bench.ts and src/suite/throughput.ts.)
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { forward, initParams, namedParams, siteSlots, type ModelConfig, type Params } from './model.ts';

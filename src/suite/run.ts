@@ -35,6 +35,8 @@ export interface RunSpec {
   task: string;
   seed: number;
   settings: SuiteSettings;
+  /** where learned circuits are cached (default <repo>/.cache/circuits); not part of the run id */
+  circuitCacheDir?: string;
 }
 
 export function modelInfo(m: LoadedModel): ModelInfo {
@@ -85,6 +87,8 @@ export function runIdFor(spec: RunSpec, method: Method, model: LoadedModel, task
   });
 }
 
+export const CIRCUIT_CACHE_DIR = resolve(REPO_ROOT, '.cache', 'circuits');
+
 const modelCache = new Map<string, LoadedModel>();
 export function cachedModel(id: string): LoadedModel {
   let m = modelCache.get(id);
@@ -97,7 +101,7 @@ export function cachedModel(id: string): LoadedModel {
  * plugin code included (so the pronoun and IOI runs share the blind nonsense circuit, and
  * a killed suite loses no learning).
  */
-async function cachedPrune(method: Method, options: Record<string, unknown>, model: LoadedModel, task: Task, seed: number, onProgress?: (m: string) => void): Promise<CircuitFile> {
+async function cachedPrune(method: Method, options: Record<string, unknown>, model: LoadedModel, task: Task, seed: number, cacheDir: string, onProgress?: (m: string) => void): Promise<CircuitFile> {
   const taskId = task.id;
   const sources = pluginSources(method, task);
   // a mask learner's entry is keyed by what determines the learning (its scan is redone below when
@@ -106,7 +110,7 @@ async function cachedPrune(method: Method, options: Record<string, unknown>, mod
   const backend = currentBackend().name;
   const inputs = { v: 2, method: method.id, options, model: model.hash, task: taskId, seed, ...(Object.keys(sources).length ? { sources } : {}), ...(method.kind === 'discover' ? { scanMargin: SCAN_MARGIN } : {}), ...(backend !== 'wasm' ? { backend } : {}) };
   const key = createHash('sha256').update(canonicalJson(inputs)).digest('hex').slice(0, 24);
-  const file = resolve(REPO_ROOT, '.cache', 'circuits', `${method.id}-${taskId}-s${seed}-${key}.json`);
+  const file = resolve(cacheDir, `${method.id}-${taskId}-s${seed}-${key}.json`);
   let learned: PruneRequest['learned'];
   if (existsSync(file)) {
     try {
@@ -145,7 +149,8 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
 
   await prepareMeans(model);
   say('learning circuit');
-  const circuit = await cachedPrune(method, options, model, task, spec.seed, say);
+  const cacheDir = spec.circuitCacheDir ?? CIRCUIT_CACHE_DIR;
+  const circuit = await cachedPrune(method, options, model, task, spec.seed, cacheDir, say);
   return evaluateCircuit({
     runId: runIdFor(spec, method, model, task),
     method: {
@@ -162,7 +167,7 @@ export async function runOne(spec: RunSpec, onProgress?: (msg: string) => void):
     settings: s,
     recordedSettings: runSettings(spec, method, task),
     circuit,
-    blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, say),
+    blind: async (taskId) => cachedPrune(method, options, model, await loadTask(taskId), spec.seed, cacheDir, say),
     say,
     t0,
   });
