@@ -3,7 +3,7 @@ import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { initBackend } from '../engine/backend.ts';
 import { TrainConfig, train, configHash, corpusVersionOf } from '../engine/train.ts';
-import { zooConfig, modelPath, REPO_ROOT } from '../engine/zoo.ts';
+import { zooConfig, modelPath, REPO_ROOT, ZOO_IDS } from '../engine/zoo.ts';
 import { saveModel } from '../engine/modelio.ts';
 import { progressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
@@ -29,7 +29,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a reference model (resumable: interrupt with Ctrl-C and run again)')
-    .option('--model <id>', 'zoo model id (dense-d64, sparse-d128, sparse-d256)')
+    .option('--model <id>', `zoo model id (${ZOO_IDS.join(', ')})`)
     .option('--config <file>', 'a training config JSON instead of a zoo id')
     .option('--id <name>', 'model id to record (default: the zoo id or the config file name)')
     .option('--out <file>', 'checkpoint path (default: models/<id>.safetensors)')
