@@ -287,8 +287,8 @@ function lbRowView(row: LeaderboardRow, columns: ColumnView[], root: string, sub
         : {
             ...EMPTY,
             text: pct(row.bad_circuit_share, 0),
-            range: row.bad_circuit_interval ? `[${pct(row.bad_circuit_interval[0], 0)}, ${pct(row.bad_circuit_interval[1], 0)}]` : `n=${row.bad_circuit_runs}`,
-            title: `${Math.round(row.bad_circuit_share * row.bad_circuit_runs)} of ${row.bad_circuit_runs} verified circuits answer the gender opposite to name2 on same-gender prompts; ${row.bad_circuit_interval ? '95% Wilson interval' : 'too few seeds for an interval'}`,
+            // the interval goes in the tooltip: the table must fit 1280 px beside every check column
+            title: `${Math.round(row.bad_circuit_share * row.bad_circuit_runs)} of ${row.bad_circuit_runs} verified circuits answer the gender opposite to name2 on same-gender prompts; ${row.bad_circuit_interval ? `95% Wilson interval [${pct(row.bad_circuit_interval[0], 0)}, ${pct(row.bad_circuit_interval[1], 0)}]` : 'too few seeds for an interval'}`,
             sort: String(row.bad_circuit_share),
           },
     seeds: row.seeds.join(', '),
