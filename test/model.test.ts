@@ -94,3 +94,21 @@ describe('model hooks', () => {
     expect(parseNodeId(TINY, 'L0.resid.0')).toBeUndefined();
   });
 });
+
+describe('initialisation is a function of the seed', () => {
+  // tfjs reads a normal op's seed 0 as "no seed" (Math.random): the zoo's seed 0 once drew a random tok_emb
+  for (const seed of [0, 1]) {
+    it(`seed ${seed}: the same parameters twice, different from another seed's`, async () => {
+      const flat = async (s: number) => {
+        const p = initParams(TINY, s);
+        const out: number[] = [];
+        for (const t of [p.tokEmb, p.posEmb, p.layers[0].wQKV]) out.push(...(await t.data()));
+        return out;
+      };
+      const a = await flat(seed);
+      const b = await flat(seed);
+      expect(a).toEqual(b);
+      expect(await flat(seed + 7)).not.toEqual(a);
+    });
+  }
+});

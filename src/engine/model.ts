@@ -142,11 +142,18 @@ export interface ForwardOutput {
 
 const EPS = 1e-5;
 
+/**
+ * tfjs reads a normal op's seed as `seed ? seed : Math.random()` (ops/rand_util.js), so seed 0 —
+ * the zoo's seed, whose first tensor is tok_emb — silently drew a random init: every checkpoint
+ * trained before this fix has a tok_emb no config reproduces. 0 maps to a value no other draw uses.
+ */
+export const nonzeroSeed = (seed: number): number => (seed === 0 ? 2 ** 31 - 1 : seed);
+
 export function initParams(cfg: ModelConfig, seed: number): Params {
   const D = cfg.dModel;
   const A = cfg.nHeads * cfg.dHead;
   let s = seed * 1000;
-  const normal = (shape: number[], std: number) => tf.variable(tf.randomNormal(shape, 0, std, 'float32', s++));
+  const normal = (shape: number[], std: number) => tf.variable(tf.randomNormal(shape, 0, std, 'float32', nonzeroSeed(s++)));
   const zeros = (n: number) => tf.variable(tf.zeros([n]));
   const ones = (n: number) => tf.variable(tf.ones([n]));
   // GPT-2 init: 0.02, residual projections scaled by 1/sqrt(2·layers).
