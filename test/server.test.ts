@@ -309,7 +309,7 @@ describe('server limits', () => {
     } finally {
       await app.close();
     }
-  });
+  }, 300_000); // two recomputed submissions: near the 120 s default on a loaded 2-core machine
 
   it('cuts off a client that sends its body too slowly (request timeout)', async () => {
     const env = setup('slow');
@@ -358,5 +358,5 @@ describe('server limits', () => {
     } finally {
       await again.close();
     }
-  });
+  }, 300_000); // a recomputation after a restart: as above
 });
