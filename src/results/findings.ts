@@ -38,13 +38,19 @@ const fig = (r: RunResult, check: string, name: string): number | null => {
   return typeof v === 'number' ? v : null;
 };
 
-export function findings(runs: readonly RunResult[]): FindingRow[] {
+/** Runs grouped by a key of their fields, joined with NUL (no id contains one). */
+function groupBy(runs: readonly RunResult[], key: (r: RunResult) => string[]): Map<string, RunResult[]> {
   const groups = new Map<string, RunResult[]>();
   for (const r of runs) {
-    const k = `${r.method.id}\u0000${r.model.id}`;
+    const k = key(r).join('\u0000');
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
+  return groups;
+}
+
+export function findings(runs: readonly RunResult[]): FindingRow[] {
+  const groups = groupBy(runs, (r) => [r.method.id, r.model.id]);
   const checkIds = [...new Set(runs.flatMap((r) => Object.entries(r.checks).filter(([, c]) => c.role !== 'report').map(([id]) => id)))];
   const tasks = [...new Set(runs.map((r) => r.task))].sort();
   const rows: FindingRow[] = [];
@@ -102,12 +108,7 @@ export interface BadCircuitShare {
 export const BAD_CIRCUIT_BINS = 10;
 
 export function badCircuitShares(runs: readonly RunResult[]): BadCircuitShare[] {
-  const groups = new Map<string, RunResult[]>();
-  for (const r of runs) {
-    const k = `${r.method.id}\u0000${r.model.id}\u0000${r.task}`;
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(r);
-  }
+  const groups = groupBy(runs, (r) => [r.method.id, r.model.id, r.task]);
   const withCheck = new Set(runs.filter((r) => r.checks['same-gender']).map((r) => r.task));
   const out: BadCircuitShare[] = [];
   for (const [k, all] of [...groups.entries()].sort()) {
