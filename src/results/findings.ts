@@ -1,6 +1,8 @@
 // The seed's findings (DESIGN.md §6, last paragraph) as measurable figures, per method and
 // model, from a results folder: what docs/findings.md quotes. Also the size test of the
 // scoring itself: Spearman ρ between a run's overall score and its circuit's share of nodes.
+import { quantileSorted } from 'simple-statistics';
+import { DEFAULT_AGGREGATE, hashString, mulberry32, type AggregateOptions } from './aggregate.ts';
 import type { RunResult } from './schema.ts';
 import { runOverall } from './scoring.ts';
 import { histogram, spearman, wilsonInterval } from './stats.ts';
@@ -164,9 +166,15 @@ export function badCircuitMarkdown(rows: readonly BadCircuitShare[]): string {
 export interface SizeCorrelation {
   /** ρ(run overall, circuit share) over every scored run, baselines included: the size test */
   rho: number | null;
+  /**
+   * 95% percentile-bootstrap interval of rho, resampling runs with replacement (2000 resamples,
+   * seeded): with ~100 runs a ρ near the 0.3 bar cannot be told from it by the point alone.
+   */
+  rho_interval: [number, number] | null;
   runs: number;
   /** the same without the reference baselines (which score 0 by construction and are large) */
   rho_methods: number | null;
+  rho_methods_interval: [number, number] | null;
   runs_methods: number;
   /** ρ(check value, circuit share) per scored check, methods only: which check carries the size */
   per_check: Record<string, number | null>;
@@ -182,6 +190,31 @@ export interface SizeCorrelation {
 
 /** Cells with fewer scored seeds than this are left out of rho_within (a ρ over 3 points is ±1 by chance too often). */
 export const WITHIN_CELL_MIN_RUNS = 4;
+
+/** Below this many runs no interval is given for ρ: a bootstrap of a handful of points says little. */
+export const RHO_INTERVAL_MIN_RUNS = 10;
+
+/** Pairs bootstrap of Spearman ρ: percentile interval at `level`; null below RHO_INTERVAL_MIN_RUNS points or when ρ is undefined. */
+export function spearmanInterval(xs: readonly number[], ys: readonly number[], key: string, opts: Required<AggregateOptions> = DEFAULT_AGGREGATE): [number, number] | null {
+  if (xs.length < RHO_INTERVAL_MIN_RUNS || spearman(xs, ys) === null) return null;
+  const rng = mulberry32(hashString(`${opts.seed}|spearman|${key}`));
+  const rhos: number[] = [];
+  const bx = new Array<number>(xs.length);
+  const by = new Array<number>(xs.length);
+  for (let b = 0; b < opts.resamples; b++) {
+    for (let i = 0; i < xs.length; i++) {
+      const j = Math.floor(rng() * xs.length);
+      bx[i] = xs[j];
+      by[i] = ys[j];
+    }
+    const r = spearman(bx, by);
+    if (r !== null) rhos.push(r); // a resample with no variance has no ρ; it is left out
+  }
+  if (rhos.length === 0) return null;
+  rhos.sort((a, b) => a - b);
+  const tail = (1 - opts.level) / 2;
+  return [quantileSorted(rhos, tail), quantileSorted(rhos, 1 - tail)];
+}
 
 /** The size test: Spearman ρ between a run's overall and its circuit's share of nodes. */
 export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
@@ -204,10 +237,13 @@ export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
     .filter((c) => c.length >= WITHIN_CELL_MIN_RUNS)
     .map((c) => spearman(c.map((r) => runOverall(r)!), c.map(share)))
     .filter((x): x is number => x !== null && Number.isFinite(x));
+  const overalls = (xs: RunResult[]) => xs.map((r) => runOverall(r)!);
   return {
-    rho: spearman(pts.map((r) => runOverall(r)!), pts.map(share)),
+    rho: spearman(overalls(pts), pts.map(share)),
+    rho_interval: spearmanInterval(overalls(pts), pts.map(share), 'all'),
     runs: pts.length,
-    rho_methods: spearman(methods.map((r) => runOverall(r)!), methods.map(share)),
+    rho_methods: spearman(overalls(methods), methods.map(share)),
+    rho_methods_interval: spearmanInterval(overalls(methods), methods.map(share), 'methods'),
     runs_methods: methods.length,
     per_check: perCheck,
     rho_within: within.length ? within.reduce((a, b) => a + b, 0) / within.length : null,
@@ -235,11 +271,12 @@ export function findingsMarkdown(rows: readonly FindingRow[], runs: readonly Run
   ]);
   const sc = sizeCorrelation(runs);
   const perCheck = Object.entries(sc.per_check).map(([id, r]) => `${id} ${f(r, 2)}`).join(', ');
+  const iv = (x: [number, number] | null) => (x ? ` [${f(x[0])}, ${f(x[1])}]` : '');
   return (
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n` +
     lines.map((l) => `| ${l.join(' | ')} |`).join('\n') +
-    `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(sc.rho)} over ${sc.runs} scored runs (|ρ| ≤ 0.3 required); ` +
-    `methods only ${f(sc.rho_methods)} over ${sc.runs_methods}; within a (method, model, task) across seeds ${f(sc.rho_within)} ` +
+    `\n\nSize test: Spearman ρ(run overall, circuit share) = ${f(sc.rho)}${iv(sc.rho_interval)} over ${sc.runs} scored runs (|ρ| ≤ 0.3 required; 95% bootstrap over runs); ` +
+    `methods only ${f(sc.rho_methods)}${iv(sc.rho_methods_interval)} over ${sc.runs_methods}; within a (method, model, task) across seeds ${f(sc.rho_within)} ` +
     `(mean over ${sc.cells_within} cells); per check (methods only, value vs share): ${perCheck || '—'}.\n`
   );
 }
