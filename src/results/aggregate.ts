@@ -57,9 +57,15 @@ export function bootstrapInterval(values: number[], key: string, opts: Required<
   const rng = mulberry32(hashString(`${opts.seed}|${key}`));
   const means: number[] = new Array(opts.resamples);
   for (let b = 0; b < opts.resamples; b++) means[b] = mean(sampleWithReplacement(values, values.length, rng));
-  means.sort((a, b) => a - b);
-  const tail = (1 - opts.level) / 2;
-  return { mean: m, lo: quantileSorted(means, tail), hi: quantileSorted(means, 1 - tail), n: values.length };
+  const [lo, hi] = percentileBounds(means, opts.level);
+  return { mean: m, lo, hi, n: values.length };
+}
+
+/** The central `level` percentile interval of bootstrap statistics (sorts them in place). */
+export function percentileBounds(stats: number[], level: number): [number, number] {
+  stats.sort((a, b) => a - b);
+  const tail = (1 - level) / 2;
+  return [quantileSorted(stats, tail), quantileSorted(stats, 1 - tail)];
 }
 
 /** Per seed, the mean of `pick` over that seed's runs where it is defined; seeds with none are left out. */

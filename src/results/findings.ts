@@ -1,8 +1,7 @@
 // The seed's findings (DESIGN.md §6, last paragraph) as measurable figures, per method and
 // model, from a results folder: what docs/findings.md quotes. Also the size test of the
 // scoring itself: Spearman ρ between a run's overall score and its circuit's share of nodes.
-import { quantileSorted } from 'simple-statistics';
-import { DEFAULT_AGGREGATE, hashString, mulberry32, type AggregateOptions } from './aggregate.ts';
+import { DEFAULT_AGGREGATE, hashString, mulberry32, percentileBounds, type AggregateOptions } from './aggregate.ts';
 import type { RunResult } from './schema.ts';
 import { runOverall } from './scoring.ts';
 import { histogram, spearman, wilsonInterval } from './stats.ts';
@@ -210,10 +209,7 @@ export function spearmanInterval(xs: readonly number[], ys: readonly number[], k
     const r = spearman(bx, by);
     if (r !== null) rhos.push(r); // a resample with no variance has no ρ; it is left out
   }
-  if (rhos.length === 0) return null;
-  rhos.sort((a, b) => a - b);
-  const tail = (1 - opts.level) / 2;
-  return [quantileSorted(rhos, tail), quantileSorted(rhos, 1 - tail)];
+  return rhos.length ? percentileBounds(rhos, opts.level) : null;
 }
 
 /** The size test: Spearman ρ between a run's overall and its circuit's share of nodes. */
@@ -228,22 +224,19 @@ export function sizeCorrelation(runs: readonly RunResult[]): SizeCorrelation {
       return [id, spearman(xs.map((r) => r.checks[id].value!), xs.map(share))];
     }),
   );
-  const cells = new Map<string, RunResult[]>();
-  for (const r of methods) {
-    const k = `${r.method.id}\u0000${r.model.id}\u0000${r.task}`;
-    cells.set(k, [...(cells.get(k) ?? []), r]);
-  }
+  const cells = groupBy(methods, (r) => [r.method.id, r.model.id, r.task]);
   const within = [...cells.values()]
     .filter((c) => c.length >= WITHIN_CELL_MIN_RUNS)
     .map((c) => spearman(c.map((r) => runOverall(r)!), c.map(share)))
     .filter((x): x is number => x !== null && Number.isFinite(x));
-  const overalls = (xs: RunResult[]) => xs.map((r) => runOverall(r)!);
+  const all = { overall: pts.map((r) => runOverall(r)!), share: pts.map(share) };
+  const own = { overall: methods.map((r) => runOverall(r)!), share: methods.map(share) };
   return {
-    rho: spearman(overalls(pts), pts.map(share)),
-    rho_interval: spearmanInterval(overalls(pts), pts.map(share), 'all'),
+    rho: spearman(all.overall, all.share),
+    rho_interval: spearmanInterval(all.overall, all.share, 'all'),
     runs: pts.length,
-    rho_methods: spearman(overalls(methods), methods.map(share)),
-    rho_methods_interval: spearmanInterval(overalls(methods), methods.map(share), 'methods'),
+    rho_methods: spearman(own.overall, own.share),
+    rho_methods_interval: spearmanInterval(own.overall, own.share, 'methods'),
     runs_methods: methods.length,
     per_check: perCheck,
     rho_within: within.length ? within.reduce((a, b) => a + b, 0) / within.length : null,
