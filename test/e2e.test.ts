@@ -79,6 +79,43 @@ describe('faithbench train', () => {
     expect(hashOf(out)).toBe(hashOf(model));
   });
 
+  it('--threads 2: reproducible, and a resume state is only resumed with its own thread count', async () => {
+    const a = join(dir, 'dp-a.safetensors');
+    const b = join(dir, 'dp-b.safetensors');
+    const args = (out: string, threads: string) => ['train', '--config', join(dir, 'tiny.json'), '--id', 'tiny-dp', '--out', out, '--quiet', '--threads', threads];
+    expect((await cli([...args(a, '2'), '--fresh'])).code).toBe(0);
+    expect((await cli([...args(b, '2'), '--fresh'])).code).toBe(0);
+    expect(hashOf(b)).toBe(hashOf(a));
+    // another summation order: not the one-thread weights, but a checkpoint that records its thread count
+    expect(hashOf(a)).not.toBe(hashOf(model));
+    const buf = readFileSync(a);
+    expect(JSON.parse(JSON.parse(buf.subarray(8, 8 + Number(buf.readBigUInt64LE(0))).toString()).__metadata__.faithbench).train_threads).toBe(2);
+    // interrupt a 2-thread run, then try to resume it on 1 thread
+    const c = join(dir, 'dp-c.safetensors');
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn('node', [CLI, ...args(c, '2'), '--fresh'].filter((x) => x !== '--quiet'), { env: { ...process.env, FAITHBENCH_BACKEND: 'wasm' } });
+      let sent = false;
+      child.stderr.on('data', (d: Buffer) => {
+        if (!sent && /train tiny-dp \d+\/30/.test(d.toString())) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (x) => resolve(x));
+    });
+    if (code !== 130) return; // finished before the signal landed: nothing to resume on this machine
+    const wrong = await cli(args(c, '1'));
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.err.trim().split('\n')).toHaveLength(1);
+    expect(wrong.err).toMatch(/was written with --threads 2; resume with that or start over with --fresh/);
+    const right = await cli(args(c, '2'));
+    expect(right.code, right.err).toBe(0);
+    expect(hashOf(c)).toBe(hashOf(a));
+    const bad = await cli([...args(c, '0')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err.trim()).toBe('faithbench: error: --threads must be a positive integer, got "0"');
+  });
+
   it('rejects bad input with one line and a non-zero exit, overwriting nothing', async () => {
     const before = readFileSync(model);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ model: { dModel: 'big' } }));

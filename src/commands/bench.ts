@@ -9,13 +9,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../engine/backend.ts';
-import { BENCH_CASES, runEngineBench, type BenchResult } from '../engine/bench.ts';
+import { BENCH_CASES, parallelTrainCase, runEngineBench, type BenchResult } from '../engine/bench.ts';
 import { parseBenchModels, runLearnerBench } from '../methods/bench.ts';
 import { checkSuitePreset, measureSuiteThroughput } from '../suite/throughput.ts';
 import '../tasks/index.ts';
 import { fastKernelsEnabled } from '../engine/ops.ts';
 import { getFastKernels } from '../engine/wasm-kernels.ts';
-import { UserError } from '../util/errors.ts';
+import { positiveInt } from './shared.ts';
 
 const PYTHON = '/usr/bin/python3';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -63,17 +63,12 @@ interface BenchOpts {
   torch?: boolean;
   torchThreads: string;
   torchScript?: string;
+  threads: string;
   models?: string;
   learnerSteps: string;
   suitePreset: string;
   /** false with --no-suite */
   suite: boolean;
-}
-
-function positiveInt(flag: string, raw: string): number {
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} must be a positive integer, got "${raw}"`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -85,6 +80,7 @@ export function register(program: Command): void {
     .option('--torch', 'also run ../shared/peer/torch_reference.py (PyTorch, CPU) and print the ratios')
     .option('--torch-threads <n>', 'threads for the PyTorch reference', '1')
     .option('--torch-script <file>', 'path of torch_reference.py')
+    .option('--threads <n>', 'also time the train step data-parallel over n threads (as `train --threads n`); with --torch, PyTorch runs at n threads too', '1')
     .option('--models <list>', 'zoo models for the mask-learner figures (default: every zoo model; untrained ones are skipped)')
     .option('--learner-steps <n>', 'timed mask-learner steps per model and method (after 2 warm-up steps)', '5')
     .option('--suite-preset <name>', 'preset whose grid the suite-throughput figure runs (one worker, nothing cached)', 'tiny')
@@ -92,6 +88,7 @@ export function register(program: Command): void {
     .action(async (opts: BenchOpts) => {
       const steps = positiveInt('--steps', opts.steps);
       const torchThreads = positiveInt('--torch-threads', opts.torchThreads);
+      const threads = positiveInt('--threads', opts.threads);
       const learnerSteps = positiveInt('--learner-steps', opts.learnerSteps);
       const models = parseBenchModels(opts.models);
       if (opts.suite) checkSuitePreset(opts.suitePreset);
@@ -99,14 +96,24 @@ export function register(program: Command): void {
       const fast = fastKernelsEnabled();
       const fma = fast ? getFastKernels().fma : undefined;
       const progress = (s: string) => !opts.json && process.stderr.write(s + '\n');
-      const result: BenchResult = await runEngineBench(steps, BENCH_CASES);
+      const cases = threads > 1 ? [...BENCH_CASES, parallelTrainCase(threads)] : BENCH_CASES;
+      const result: BenchResult = await runEngineBench(steps, cases);
       const learner = await runLearnerBench(models, learnerSteps, (m) => progress(`mask learner on ${m}…`));
       if (opts.suite) progress(`suite preset ${opts.suitePreset}, one worker…`);
       const suite = opts.suite ? await measureSuiteThroughput(opts.suitePreset) : undefined;
       const torch = opts.torch ? runTorchReference(steps, torchThreads, opts.torchScript) : undefined;
+      // the parallel step against PyTorch given the same threads, and against PyTorch's faster setting
+      const torchParallel = opts.torch && threads > 1 && threads !== torchThreads ? runTorchReference(steps, threads, opts.torchScript) : undefined;
+      const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
       const ratios: Record<string, number> = {};
       if (torch && !('skipped' in torch)) {
-        for (const key of ['train_step_ms', 'prune_step_ms'] as const) ratios[key] = Math.round((result[key] / torch[key]) * 100) / 100;
+        for (const key of ['train_step_ms', 'prune_step_ms'] as const) ratios[key] = ratio(result[key], torch[key]);
+        if (threads > 1) {
+          const peers = [torch, torchParallel].filter((t): t is TorchResult => !!t && !('skipped' in t));
+          const same = peers.find((t) => t.threads === threads);
+          if (same) ratios.train_step_ms_parallel = ratio(result.train_step_ms_parallel, same.train_step_ms);
+          ratios.train_step_ms_parallel_vs_fastest_torch = ratio(result.train_step_ms_parallel, Math.min(...peers.map((t) => t.train_step_ms)));
+        }
       }
       const report = {
         backend: info.name,
@@ -115,11 +122,13 @@ export function register(program: Command): void {
         fast_kernels: fast,
         wasm_fma: fma,
         threads: 1,
+        ...(threads > 1 ? { parallel_threads: threads } : {}),
         steps,
         ...result,
         ...learner,
         ...(suite ? { suite_throughput: suite } : {}),
         ...(torch ? { torch } : {}),
+        ...(torchParallel ? { torch_parallel: torchParallel } : {}),
         ...(Object.keys(ratios).length ? { ratio_vs_torch: ratios } : {}),
       };
       if (opts.json) {
@@ -128,7 +137,7 @@ export function register(program: Command): void {
       }
       const extras = [info.simd ? 'simd' : undefined, fast ? 'fast kernels' : undefined, fma ? 'fma' : undefined].filter(Boolean);
       process.stdout.write(`backend: ${info.name} (tfjs ${info.tfjsVersion}${extras.length ? ', ' + extras.join(', ') : ''}), 1 thread\n`);
-      for (const c of BENCH_CASES) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
+      for (const c of cases) process.stdout.write(`${c.name}: ${result[c.name]}\n`);
       const lb = learner.learner_bench;
       process.stdout.write(`learner_steps_per_s (${lb.task}, batch ${lb.batch_size}, ${lb.timed_steps} timed steps after ${lb.warmup_steps} warm-up):\n`);
       for (const [model, rates] of Object.entries(learner.learner_steps_per_s)) {
@@ -148,6 +157,14 @@ export function register(program: Command): void {
           process.stdout.write(`torch (${torch.engine}, ${torch.threads} thread${torch.threads === 1 ? '' : 's'}): train_step_ms ${torch.train_step_ms}, prune_step_ms ${torch.prune_step_ms}\n`);
           process.stdout.write(`ratio faithbench / torch: train ${ratios.train_step_ms}×, prune ${ratios.prune_step_ms}×\n`);
         }
+      }
+      if (torchParallel) {
+        if ('skipped' in torchParallel) process.stdout.write(`${torchParallel.skipped}\n`);
+        else process.stdout.write(`torch (${torchParallel.engine}, ${torchParallel.threads} threads): train_step_ms ${torchParallel.train_step_ms}, prune_step_ms ${torchParallel.prune_step_ms}\n`);
+      }
+      if (ratios.train_step_ms_parallel_vs_fastest_torch !== undefined) {
+        const same = ratios.train_step_ms_parallel !== undefined ? `${ratios.train_step_ms_parallel}× torch at ${threads} threads, ` : '';
+        process.stdout.write(`ratio faithbench ${threads} threads / torch: train ${same}${ratios.train_step_ms_parallel_vs_fastest_torch}× torch's faster setting\n`);
       }
     });
 }

@@ -7,6 +7,7 @@ import { zooConfig, modelPath, REPO_ROOT, ZOO_IDS } from '../engine/zoo.ts';
 import { saveModel } from '../engine/modelio.ts';
 import { progressBar } from '../util/progress.ts';
 import { UserError } from '../util/errors.ts';
+import { positiveInt } from './shared.ts';
 import { PACKAGE_VERSION } from '../util/provenance.ts';
 
 function readConfig(path: string): TrainConfig {
@@ -35,15 +36,17 @@ export function register(program: Command): void {
     .option('--out <file>', 'checkpoint path (default: models/<id>.safetensors)')
     .option('--fresh', 'ignore saved resume state and start over')
     .option('--quiet', 'no progress output')
-    .action(async (opts: { model?: string; config?: string; id?: string; out?: string; fresh?: boolean; quiet?: boolean }) => {
+    .option('--threads <n>', 'data-parallel threads for the gradients (deterministic per count; a run resumes only with the count it started with)', '1')
+    .action(async (opts: { model?: string; config?: string; id?: string; out?: string; fresh?: boolean; quiet?: boolean; threads: string }) => {
       if (!opts.model === !opts.config) throw new UserError('train needs exactly one of --model <id> or --config <file>');
+      const threads = positiveInt('--threads', opts.threads);
       const cfg = opts.model ? zooConfig(opts.model) : readConfig(opts.config!);
       const id = opts.id ?? opts.model ?? opts.config!.replace(/^.*\//, '').replace(/\.json$/, '');
       const out = resolve(opts.out ?? modelPath(id));
       const statePath = resolve(REPO_ROOT, '.cache', 'train', `${id}-${configHash(cfg)}.state.safetensors`);
       if (opts.fresh) rmSync(statePath, { force: true });
       const info = await initBackend();
-      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; training ${id} for ${cfg.steps} steps on corpus v${corpusVersionOf(cfg)} → ${out}\n`);
+      if (!opts.quiet) process.stderr.write(`backend: ${info.name}; training ${id} for ${cfg.steps} steps${threads > 1 ? ` on ${threads} threads` : ''} on corpus v${corpusVersionOf(cfg)} → ${out}\n`);
       let stop = false;
       const onSig = () => {
         if (stop) process.exit(130);
@@ -58,6 +61,7 @@ export function register(program: Command): void {
       const res = await train(cfg, {
         statePath,
         shouldStop: () => stop,
+        threads,
         onProgress: (p) => {
           if (p.valLoss !== undefined) lastVal = p.valLoss;
           bar.update(p.step, `loss ${p.loss.toFixed(3)}${lastVal !== undefined ? ` val ${lastVal.toFixed(3)}` : ''}`);
@@ -76,6 +80,7 @@ export function register(program: Command): void {
         seed: cfg.seed,
         curve: res.curve,
         backend: info.name,
+        ...(threads > 1 ? { train_threads: threads } : {}),
         tfjs_version: info.tfjsVersion,
         package_version: PACKAGE_VERSION,
         train_wall_s: (Date.now() - t0) / 1000,

@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { forward, initParams, namedParams, siteSlots, type ModelConfig, type Params } from './model.ts';
 import { adamwStep, heaviside, softmaxCrossEntropy } from './ops.ts';
+import { startGradientSource } from './data-parallel.ts';
+import { currentBackend } from './backend.ts';
 
 export const BENCH_MODEL: ModelConfig = {
   vocabSize: 512,
@@ -57,32 +59,29 @@ export function makeAdamW(vars: tf.Variable[], lr: number, clamp?: [number, numb
   return Object.assign(step, { dispose: () => [...m, ...s].forEach((v) => v.dispose()) });
 }
 
-/** The training step's loss: mean next-token cross-entropy over [B, T]. */
-export function trainLoss(params: Params, cfg: ModelConfig, x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
-  const { logits } = forward(params, cfg, x);
-  const [B, T] = x.shape;
-  const flat = tf.reshape(logits, [B * T, cfg.vocabSize]);
-  return tf.mean(softmaxCrossEntropy(flat, y)) as tf.Scalar;
-}
-
-export async function benchTrainStep(params: Params, cfg: ModelConfig, steps: number): Promise<number> {
+/**
+ * The bench-config training step: mean next-token cross-entropy, its gradients (over `threads`
+ * data-parallel threads, engine/data-parallel.ts), AdamW. The trainer's step is the same code.
+ */
+export async function benchTrainStep(params: Params, cfg: ModelConfig, steps: number, threads = 1): Promise<number> {
   const rng = seedrandom('bench');
-  const x = tf.tensor2d(randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize), [BENCH_BATCH, cfg.seqLen], 'int32');
-  const y = tf.tensor1d(randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize), 'int32');
+  const input = randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize);
+  const target = randomIds(rng, BENCH_BATCH * cfg.seqLen, cfg.vocabSize);
   const vars = namedParams(params).map(([, v]) => v);
   const step = makeAdamW(vars, 1e-3);
-  const ms = await timeIt(async () => {
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => trainLoss(params, cfg, x, y), vars);
-      step(vars.map((v) => grads[v.name]));
-    });
-    // force completion so time is real work, not queued work (async: webgpu has no sync read)
-    await vars[0].data();
-  }, steps);
-  x.dispose();
-  y.dispose();
-  step.dispose();
-  return ms;
+  const source = await startGradientSource(params, cfg, 'lm-fused', threads, currentBackend().name);
+  try {
+    return await timeIt(async () => {
+      const { grads } = await source.gradients(input, target, BENCH_BATCH);
+      tf.tidy(() => step(grads));
+      grads.forEach((g) => g.dispose());
+      // force completion so time is real work, not queued work (async: webgpu has no sync read)
+      await vars[0].data();
+    }, steps);
+  } finally {
+    await source.close();
+    step.dispose();
+  }
 }
 
 let benchRun = 0;
@@ -147,6 +146,15 @@ export const BENCH_CASES: BenchCase[] = [
     run: (p, steps) => benchPruneStep(p, BENCH_MODEL, steps),
   },
 ];
+
+/** The train step again, data-parallel over `threads` threads (`bench --threads`). */
+export function parallelTrainCase(threads: number): BenchCase {
+  return {
+    name: 'train_step_ms_parallel',
+    description: `bench-config training step, data-parallel over ${threads} threads (as train --threads ${threads})`,
+    run: (p, steps) => benchTrainStep(p, BENCH_MODEL, steps, threads),
+  };
+}
 
 /**
  * Run every bench case on a freshly initialised bench-config model (seed 0). The prune

@@ -8,7 +8,9 @@ import seedrandom from 'seedrandom';
 import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { z } from 'zod';
-import { ModelConfig, initParams, namedParams, forward, sparsifiedMatrices, type Params } from './model.ts';
+import { ModelConfig, initParams, namedParams, sparsifiedMatrices, type Params } from './model.ts';
+import { lmLoss } from './loss.ts';
+import { startGradientSource } from './data-parallel.ts';
 import { topMagnitudeMask, l0At } from './sparsity.ts';
 import { adamwStep } from './ops.ts';
 import { loadSafetensors, saveSafetensors, type NamedArray } from './checkpoint.ts';
@@ -63,6 +65,8 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** polled every step; when true the loop saves state and stops */
   shouldStop?: () => boolean;
+  /** data-parallel threads for the gradients (engine/data-parallel.ts); default 1. A run resumes only with the count it started with. */
+  threads?: number;
 }
 
 export interface TrainResult {
@@ -83,16 +87,6 @@ export function lrAt(cfg: TrainConfig, step: number, l0: number): number {
   const warm = cfg.warmupSteps > 0 ? Math.min(1, (step + 1) / cfg.warmupSteps) : 1;
   const decay = step < cfg.warmupSteps ? 1 : 1 - (step - cfg.warmupSteps) / Math.max(1, cfg.steps - cfg.warmupSteps);
   return (cfg.lr * warm * Math.max(0, decay)) / Math.sqrt(l0);
-}
-
-/** Next-token cross-entropy averaged over all positions. */
-export function lmLoss(params: Params, cfg: ModelConfig, input: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
-  const { logits } = forward(params, cfg, input);
-  const [B, T, V] = logits.shape;
-  const flat = tf.reshape(logits, [B * T, V]) as tf.Tensor2D;
-  const logp = tf.logSoftmax(flat);
-  const onehot = tf.oneHot(tf.reshape(target, [B * T]) as tf.Tensor1D, V);
-  return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), -1))) as tf.Scalar;
 }
 
 interface OptState {
@@ -134,6 +128,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     v: vars.map((v) => tf.variable(tf.zerosLike(v), false)),
   };
   const hash = configHash(cfg);
+  const threads = opts.threads ?? 1;
   // batch sampling RNG; its state is saved with the checkpoint so a resumed run sees the same batches
   let rng = seedrandom(`train-${cfg.seed}`, { state: true });
   let curve: CurvePoint[] = [];
@@ -142,9 +137,13 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   // resume
   if (opts.statePath && existsSync(opts.statePath)) {
     const st = loadSafetensors(opts.statePath);
-    const meta = st.metadata as unknown as { config_hash: string; step: number; rng: seedrandom.State.Arc4; curve: CurvePoint[] };
+    const meta = st.metadata as unknown as { config_hash: string; step: number; rng: seedrandom.State.Arc4; curve: CurvePoint[]; threads?: number };
     if (meta.config_hash !== hash) {
       throw new UserError(`resume state ${opts.statePath} was written for a different training config; delete it to start over`);
+    }
+    // another thread count sums the gradients in another order: the resumed run would not be the one interrupted
+    if ((meta.threads ?? 1) !== threads) {
+      throw new UserError(`resume state ${opts.statePath} was written with --threads ${meta.threads ?? 1}; resume with that or start over with --fresh`);
     }
     const byName = new Map(st.tensors.map((t) => [t.name, t]));
     const restore = (prefix: string, list: tf.Variable[]) =>
@@ -169,7 +168,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const saveState = async (step: number) => {
     if (!opts.statePath) return;
     const tensors = [...(await toArrays('p.', vars, names)), ...(await toArrays('m.', opt.m, names)), ...(await toArrays('v.', opt.v, names))];
-    saveSafetensors(opts.statePath, tensors, { kind: 'train-state', config_hash: hash, step, rng: rng.state(), curve });
+    saveSafetensors(opts.statePath, tensors, { kind: 'train-state', config_hash: hash, step, rng: rng.state(), curve, threads });
   };
 
   const evalLoss = async (): Promise<number> => {
@@ -187,51 +186,52 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   };
 
   const decayed = new Set(names.filter((_, i) => vars[i].rank === 2));
+  if (cfg.batchSize % threads !== 0) throw new UserError(`batch size ${cfg.batchSize} does not split into ${threads} equal data-parallel shards (--threads)`);
+  const source = await startGradientSource(params, mc, 'lm', threads, tf.getBackend());
   const saveEvery = opts.saveEvery ?? 100;
   let completed = true;
-  for (let step = start; step < cfg.steps; step++) {
-    // the loop is synchronous tensor work: yield so signal handlers (Ctrl-C → save state) can run
-    await new Promise((r) => setImmediate(r));
-    if (opts.shouldStop?.()) {
-      await saveState(step);
-      completed = false;
-      break;
-    }
-    const l0 = l0At(step, cfg.steps, cfg.l0Target);
-    const lr = lrAt(cfg, step, l0);
-    const batch = sampleTrainingBatch(rng, stories, cfg.batchSize, mc.seqLen);
-    const lossT = tf.tidy(() => {
-      const x = tf.tensor2d(batch.input, [cfg.batchSize, mc.seqLen], 'int32');
-      const y = tf.tensor2d(batch.target, [cfg.batchSize, mc.seqLen], 'int32');
-      const { value, grads } = tf.variableGrads(() => lmLoss(params, mc, x, y), vars);
-      // global gradient-norm clipping
-      const gs = names.map((n) => grads[vars[names.indexOf(n)].name]);
-      const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
-      const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-6)));
-      // the one AdamW (engine/ops.ts, fused on wasm), as the mask learner uses it; matrices decay, gains and biases do not
-      gs.forEach((g0, i) => {
-        adamwStep(vars[i], tf.mul(g0, scale), opt.m[i], opt.v[i], step + 1, {
-          lr,
-          beta1: cfg.beta1,
-          beta2: cfg.beta2,
-          weightDecay: decayed.has(names[i]) ? cfg.weightDecay : 0,
+  try {
+    for (let step = start; step < cfg.steps; step++) {
+      // the loop is synchronous tensor work: yield so signal handlers (Ctrl-C → save state) can run
+      await new Promise((r) => setImmediate(r));
+      if (opts.shouldStop?.()) {
+        await saveState(step);
+        completed = false;
+        break;
+      }
+      const l0 = l0At(step, cfg.steps, cfg.l0Target);
+      const lr = lrAt(cfg, step, l0);
+      const batch = sampleTrainingBatch(rng, stories, cfg.batchSize, mc.seqLen);
+      const { loss, grads: gs } = await source.gradients(batch.input, batch.target, cfg.batchSize);
+      tf.tidy(() => {
+        // global gradient-norm clipping
+        const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
+        const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-6)));
+        // the one AdamW (engine/ops.ts, fused on wasm), as the mask learner uses it; matrices decay, gains and biases do not
+        gs.forEach((g0, i) => {
+          adamwStep(vars[i], tf.mul(g0, scale), opt.m[i], opt.v[i], step + 1, {
+            lr,
+            beta1: cfg.beta1,
+            beta2: cfg.beta2,
+            weightDecay: decayed.has(names[i]) ? cfg.weightDecay : 0,
+          });
         });
       });
-      return value;
-    });
-    const loss = (await lossT.data())[0];
-    lossT.dispose();
-    if (cfg.l0Target < 1) await applyWeightSparsity(params, l0, cfg.minPerColumn);
-    const point: CurvePoint = { step: step + 1, train_loss: loss, l0, lr };
-    if ((step + 1) % cfg.evalEvery === 0 || step + 1 === cfg.steps) point.val_loss = await evalLoss();
-    if ((step + 1) % 10 === 0 || point.val_loss !== undefined || step + 1 === cfg.steps) curve.push(point);
-    opts.onProgress?.({ step: step + 1, total: cfg.steps, loss, valLoss: point.val_loss });
-    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1} (loss ${loss})`);
-    if ((step + 1) % saveEvery === 0 && step + 1 < cfg.steps) await saveState(step + 1);
+      gs.forEach((g) => g.dispose());
+      if (cfg.l0Target < 1) await applyWeightSparsity(params, l0, cfg.minPerColumn);
+      const point: CurvePoint = { step: step + 1, train_loss: loss, l0, lr };
+      if ((step + 1) % cfg.evalEvery === 0 || step + 1 === cfg.steps) point.val_loss = await evalLoss();
+      if ((step + 1) % 10 === 0 || point.val_loss !== undefined || step + 1 === cfg.steps) curve.push(point);
+      opts.onProgress?.({ step: step + 1, total: cfg.steps, loss, valLoss: point.val_loss });
+      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1} (loss ${loss})`);
+      if ((step + 1) % saveEvery === 0 && step + 1 < cfg.steps) await saveState(step + 1);
+    }
+  } finally {
+    await source.close();
   }
   for (const t of [...opt.m, ...opt.v]) t.dispose();
   if (completed && opts.statePath) rmSync(opts.statePath, { force: true });
   return { params, curve, completed, resumedFrom: start };
 }
 
-export { CORPUS_VERSION };
+export { CORPUS_VERSION, lmLoss };
