@@ -161,8 +161,8 @@ describe('checkpoints and corpus versions', () => {
   });
 
   it('refuses a checkpoint of a corpus version that does not exist, or whose config disagrees with it', async () => {
-    const v3 = await save('v3', '3');
-    expect(() => loadModel(v3)).toThrow(/^checkpoint .*v3\.safetensors: corpus version "3" does not exist \(known: 1, 2\)$/);
+    const v4 = await save('v4', '4');
+    expect(() => loadModel(v4)).toThrow(/^checkpoint .*v4\.safetensors: corpus version "4" does not exist \(known: 1, 2, 3\)$/);
     const mixed = await save('mixed', '1', '2');
     expect(() => loadModel(mixed)).toThrow(/^checkpoint .*mixed\.safetensors: records corpus v1 but its training config asks for corpus v2$/);
   });
@@ -203,10 +203,10 @@ describe('the CLI and corpus versions', () => {
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toMatch(/^faithbench: error: checkpoint .*v2\.safetensors was trained on corpus v2, not the corpus v1 asked for\n$/);
     const unknown = await cli(['prune', '--method', 'zero', '--model', path, '--task', 'ioi', '--corpus', '7', '--quiet']);
-    expect(unknown.err).toBe('faithbench: error: --corpus "7" does not exist (known: 1, 2)\n');
+    expect(unknown.err).toBe('faithbench: error: --corpus "7" does not exist (known: 1, 2, 3)\n');
     writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...cfg, corpusVersion: '9' }));
     const bad = await cli(['train', '--config', join(dir, 'v9.json'), '--out', join(dir, 'v9.safetensors'), '--quiet']);
     expect(bad.code).not.toBe(0);
-    expect(bad.err).toMatch(/^faithbench: error: config .*v9\.json: corpusVersion: corpus version "9" does not exist \(known: 1, 2\)\n$/);
+    expect(bad.err).toMatch(/^faithbench: error: config .*v9\.json: corpusVersion: corpus version "9" does not exist \(known: 1, 2, 3\)\n$/);
   }, 60_000);
 });

@@ -196,10 +196,11 @@ describe('corpus versions', () => {
   it('refuses a version that does not exist, in one line', () => {
     expect(parseCorpusVersion('2')).toBe('2');
     expect(parseCorpusVersion(1)).toBe('1');
-    for (const bad of ['3', '', 'v2', undefined]) {
-      expect(() => parseCorpusVersion(bad), String(bad)).toThrow(/^corpus version .* does not exist \(known: 1, 2\)$/);
+    expect(parseCorpusVersion('3')).toBe('3');
+    for (const bad of ['4', '', 'v2', undefined]) {
+      expect(() => parseCorpusVersion(bad), String(bad)).toThrow(/^corpus version .* does not exist \(known: 1, 2, 3\)$/);
     }
-    expect(() => generateStories(1, 2, '3' as CorpusVersion)).toThrow(/corpus version "3" does not exist/);
+    expect(() => generateStories(1, 2, '4' as CorpusVersion)).toThrow(/corpus version "4" does not exist/);
   });
 });
 
@@ -283,6 +284,39 @@ describe('corpus v2', () => {
   });
 });
 
+describe('corpus v3', () => {
+  const v2 = generateStories(7, 3000, '2');
+  const v3 = generateStories(7, 3000, '3');
+  const stats3 = corpusStats(v3, '3');
+  const stats2 = corpusStats(v2, '2');
+  const name1Gender = (s: Sentence) => genderOf(s[name1Index(s)!]);
+  const pronoun = (s: Sentence) => (s[7] === 'him' ? 'male' : 'female');
+
+  it('v2 is unchanged by it (the v2 models were trained on these stories)', () => {
+    expect(sha(generateStories(1, 2000, '2'))).toBe('9499e1efb20576693c6aeabb34142097a0ed15f5b9e3840d23c77476ed5dd7dc');
+    expect(stats2.cues.ioi_same_gender_pronoun_is_name1).toBe(1);
+  });
+
+  it('same-gender IOI: the pronoun refers to a third person of the other gender in about 20% of sentences; nothing else changes', () => {
+    expect(generateStories(7, 3000, '3')).toEqual(v3);
+    const same = v3.flat().filter((s) => classifySentence(s) === 'ioi-same');
+    expect(same.length).toBeGreaterThan(300);
+    const third = same.filter((s) => pronoun(s) !== name1Gender(s));
+    expect(third.length / same.length).toBeGreaterThan(0.15);
+    expect(third.length / same.length).toBeLessThan(0.25);
+    expect(stats3.cues.ioi_same_gender_pronoun_is_name1).toBeCloseTo(1 - third.length / same.length, 10);
+    // opposite-gender IOI still always refers to name1
+    const opposite = v3.flat().filter((s) => classifySentence(s) === 'ioi-opposite');
+    expect(opposite.filter((s) => pronoun(s) !== name1Gender(s))).toEqual([]);
+    // the same structures in the same shares as v2, and v2's words
+    for (const k of Object.keys(stats2.structures) as Array<keyof typeof stats2.structures>) {
+      expect(Math.abs(stats3.structures[k] / stats3.sentences - stats2.structures[k] / stats2.sentences), k).toBeLessThan(0.01);
+    }
+    expect(vocabFor('3')).toEqual(vocabFor('2'));
+    expect(stats3.vocab.coverage).toBe(1);
+  });
+});
+
 describe('faithbench corpus stats --version', () => {
   const cli = (args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
     execFile('node', [join(process.cwd(), 'bin/faithbench.js'), ...args], { encoding: 'utf8' }, (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, out, err }));
@@ -297,9 +331,9 @@ describe('faithbench corpus stats --version', () => {
     const text = await cli(['corpus', 'stats', '--version', '2', '--stories', '300']);
     expect(text.out).toMatch(/^corpus v2, seed 0: 300 stories/);
     for (const k of ['object-other', 'reflexive', 'ioi-same']) expect(text.out).toMatch(new RegExp(`\\n  ${k} +\\d+ +\\d+\\.\\d%`));
-    const bad = await cli(['corpus', 'stats', '--version', '3']);
+    const bad = await cli(['corpus', 'stats', '--version', '4']);
     expect(bad.code).not.toBe(0);
-    expect(bad.err).toBe('faithbench: error: corpus version "3" does not exist (known: 1, 2)\n');
+    expect(bad.err).toBe('faithbench: error: corpus version "4" does not exist (known: 1, 2, 3)\n');
     expect(bad.out).toBe('');
   });
 });

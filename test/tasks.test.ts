@@ -186,7 +186,7 @@ describe('defineTask', () => {
     ['a malformed prompt', () => base('t9', { splits: { train: [{ words: [], target: 'he' } as never], validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train' prompt 0: words: a prompt needs at least one word; foil: /],
     ['a throwing prompt function', () => base('t10', { splits: { train: () => { throw new Error('boom'); }, validation: [spec('Kim')], test: [spec('Mia')] } }), /split 'train': its prompt function threw: boom/],
     ['a duplicate id', () => base('pronoun'), /invalid task definition 'pronoun': a task with this id is already defined/],
-    ['a variant for a corpus version that does not exist', () => base('t11', { corpusVariants: { '3': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Mia')] } } as never }), /invalid task definition 't11': corpusVariants\.3: corpus version "3" does not exist \(known: 1, 2\)/],
+    ['a variant for a corpus version that does not exist', () => base('t11', { corpusVariants: { '4': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Mia')] } } as never }), /invalid task definition 't11': corpusVariants\.4: corpus version "4" does not exist \(known: 1, 2, 3\)/],
     ['a corpus variant with other split names', () => base('t12', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Mia')], extra: [spec('Alex')] } } }), /corpus v2 variant has splits train, validation, test, extra; it must have exactly the task's \(train, validation, test\)/],
     ['a corpus variant of another prompt length', () => base('t13', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim', { words: ['Kim', 'was', 'happy', 'then'] })], test: [spec('Mia')] } } }), /corpus v2: split 'validation' prompt 0 has 5 tokens but earlier prompts have 6/],
     ['a corpus variant with a template in two splits', () => base('t14', { corpusVariants: { '2': { train: [spec('Leo')], validation: [spec('Kim')], test: [spec('Leo')] } } }), /corpus v2: template "Leo" is in both 'train' and 'test'/],
@@ -237,8 +237,10 @@ describe('task prompts per corpus version', () => {
 
   it('v2 models get IOI with name1 at token 1 or 2 and the prompt length unchanged; other tasks as v1', () => {
     const ioi = getTask('ioi');
-    expect(ioi.corpusVariants).toEqual(['2']);
+    expect(ioi.corpusVariants).toEqual(['2', '3']);
     for (const split of ioi.splits) {
+      // v3 changes only some same-gender pronouns in the corpus, not the sentence forms: v2's prompts
+      expect(ioi.prompts(split, '3'), split).toEqual(ioi.prompts(split, '2'));
       const ps = ioi.prompts(split, '2');
       expect(ps.length, split).toBe(2 * ioi.prompts(split).length);
       const at = { 1: 0, 2: 0 } as Record<number, number>;

@@ -41,6 +41,7 @@ export function register(program: Command): void {
         ...STRUCTURES.map((k) => `  ${k.padEnd(13)} ${String(stats.structures[k]).padStart(8)}  ${pct(stats.structures[k] / Math.max(1, stats.sentences)).padStart(6)}`),
         'IOI cues:',
         `  same-gender share of IOI sentences        ${pct(c.ioi_same_gender_share)}`,
+        `  same-gender IOI pronoun refers to name1   ${pct(c.ioi_same_gender_pronoun_is_name1)} (else a third person of the other gender)`,
         `  name1 position in IOI sentences           ${Object.entries(c.name1_positions).map(([i, n]) => `word ${i}: ${n}`).join(', ') || '—'}`,
         `  "{name} {verb} him|her" agreeing with name ${pct(c.object_after_name_verb.agrees_with_subject)} of ${c.object_after_name_verb.count}`,
         `  "{name} {verb} himself|herself"           ${c.reflexive_after_name_verb}`,

@@ -23,6 +23,14 @@ import { nameOfGender, other, pick, words, type Rng, type Sentence, type Story }
 
 /** Share of IOI sentences whose two names have the same gender (DESIGN §4: rare, 5–15%). */
 export const SAME_GENDER_IOI_SHARE = 0.12;
+/**
+ * v3: share of same-gender IOI sentences whose object pronoun refers to a third person of the other
+ * gender, not named in the sentence ("when Leo sat , Peter gave her ." — her: someone else). Natural
+ * text has such sentences; they are what makes "the gender opposite to name2" worth learning and a
+ * model's same-gender IOI imperfect (the replication's 0.81). With nothing else in the prompt to
+ * tell the cases apart, a calibrated model gives name1's pronoun 1 − this share on same-gender prompts.
+ */
+export const SAME_GENDER_OTHER_REFERENT_SHARE = 0.2;
 /** Share of object-other sentences whose referent is the story's hero, named only in the story's opening. */
 const HERO_REFERENT_SHARE = 0.5;
 
@@ -33,6 +41,17 @@ const NOUNS = allOf(LEXICON.nouns);
 const PLACES = allOf(LEXICON.places);
 const OBJECT_ADJS = allOf(LEXICON.objectAdjectives);
 const MOODS = LEXICON.moods;
+
+/** What distinguishes the versions this generator writes. */
+interface Variant {
+  seedPrefix: string;
+  /** same-gender IOI sentences whose pronoun refers to a third person of the other gender (v2: none) */
+  otherReferentShare: number;
+}
+const V2: Variant = { seedPrefix: 'faithbench-corpus-v2', otherReferentShare: 0 };
+const V3: Variant = { seedPrefix: 'faithbench-corpus-v3', otherReferentShare: SAME_GENDER_OTHER_REFERENT_SHARE };
+
+type Context = StoryContext & { variant: Variant };
 
 const gender = (name: string): Gender => genderOf(name)!;
 const someone = (ctx: StoryContext): string => (ctx.rng() < 0.5 ? ctx.hero : pick(ctx.rng, NAMES));
@@ -63,7 +82,7 @@ function pronounSentence(ctx: StoryContext): Sentence[] {
 
 // ---- IOI: name1 at one of two positions, same-gender rare --------------------------------
 
-function ioiSentence(ctx: StoryContext): Sentence[] {
+function ioiSentence(ctx: Context): Sentence[] {
   const { rng } = ctx;
   const name1 = someone(ctx);
   const g1 = gender(name1);
@@ -72,7 +91,9 @@ function ioiSentence(ctx: StoryContext): Sentence[] {
   const situation = pick(rng, SITUATIONS);
   const verb = pick(rng, IOI_VERBS);
   const clause = rng() < 0.5 ? ['when', name1, situation, ','] : [name1, situation, ', so'];
-  return [words(...clause, name2, verb, objectPronoun(g1), '.')];
+  // v2 draws nothing here (its stories stay byte-identical); v3 draws only for same-gender pairs
+  const thirdPerson = sameGender && ctx.variant.otherReferentShare > 0 && rng() < ctx.variant.otherReferentShare;
+  return [words(...clause, name2, verb, objectPronoun(thirdPerson ? other(g1) : g1), '.')];
 }
 
 // ---- object pronouns for someone other than the subject, and reflexives for the subject -----
@@ -131,7 +152,7 @@ function openingSentence(ctx: StoryContext): Sentence {
 }
 
 /** Share of draws after the opening sentence (object-other and reflexive draws may add an introduction). */
-const MIX: ReadonlyArray<readonly [number, (ctx: StoryContext) => Sentence[]]> = [
+const MIX: ReadonlyArray<readonly [number, (ctx: Context) => Sentence[]]> = [
   [0.18, pronounSentence],
   [0.22, ioiSentence],
   [0.08, objectOtherSentence],
@@ -141,7 +162,7 @@ const MIX: ReadonlyArray<readonly [number, (ctx: StoryContext) => Sentence[]]> =
   [0.16, fillerSentence],
 ];
 
-function nextSentences(ctx: StoryContext): Sentence[] {
+function nextSentences(ctx: Context): Sentence[] {
   let r = ctx.rng();
   for (const [p, make] of MIX) {
     if (r < p) return make(ctx);
@@ -152,10 +173,19 @@ function nextSentences(ctx: StoryContext): Sentence[] {
 
 /** `count` v2 stories, identical for the same seed. */
 export function generateStoriesV2(seed: number, count: number): Story[] {
-  const rng: Rng = seedrandom(`faithbench-corpus-v2:${seed}`);
+  return generate(V2, seed, count);
+}
+
+/** `count` v3 stories (v2 with third-person referents in same-gender IOI), identical for the same seed. */
+export function generateStoriesV3(seed: number, count: number): Story[] {
+  return generate(V3, seed, count);
+}
+
+function generate(variant: Variant, seed: number, count: number): Story[] {
+  const rng: Rng = seedrandom(`${variant.seedPrefix}:${seed}`);
   const stories: Story[] = [];
   for (let s = 0; s < count; s++) {
-    const ctx: StoryContext = { rng, hero: pick(rng, NAMES) };
+    const ctx: Context = { rng, hero: pick(rng, NAMES), variant };
     const n = MIN_STORY_SENTENCES + Math.floor(rng() * (MAX_STORY_SENTENCES - MIN_STORY_SENTENCES + 1));
     const story: Story = [openingSentence(ctx)];
     // a two-sentence draw may run one past n: its introduction is never cut from its sentence

@@ -4,7 +4,7 @@ import { tokenId } from './tokenizer.ts';
 import { DEFAULT_CORPUS_VERSION, parseCorpusVersion, type CorpusVersion } from './versions.ts';
 import type { Rng, Story } from './story.ts';
 import { generateStoriesV1 } from './generate-v1.ts';
-import { generateStoriesV2 } from './generate-v2.ts';
+import { generateStoriesV2, generateStoriesV3 } from './generate-v2.ts';
 export type { Rng, Sentence, Story } from './story.ts';
 export { storyText } from './story.ts';
 export { MIN_STORY_SENTENCES, MAX_STORY_SENTENCES } from './generate-v1.ts';
@@ -13,7 +13,8 @@ export { MIN_STORY_SENTENCES, MAX_STORY_SENTENCES } from './generate-v1.ts';
 export function generateStories(seed: number, count: number, version: CorpusVersion = DEFAULT_CORPUS_VERSION): Story[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`story count must be a non-negative integer, got ${count}`);
   const v = parseCorpusVersion(version);
-  return v === '1' ? generateStoriesV1(seed, count) : generateStoriesV2(seed, count);
+  if (v === '1') return generateStoriesV1(seed, count);
+  return v === '2' ? generateStoriesV2(seed, count) : generateStoriesV3(seed, count);
 }
 
 // ---- training batches ---------------------------------------------------------------

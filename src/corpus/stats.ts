@@ -58,6 +58,8 @@ export function name1Index(s: Sentence): number | undefined {
 export interface CorpusCues {
   /** same-gender share of IOI sentences */
   ioi_same_gender_share: number;
+  /** same-gender IOI sentences whose object pronoun has name1's (and name2's) gender; v3's others refer to a third person */
+  ioi_same_gender_pronoun_is_name1: number;
   /** IOI sentences by the index of name1 in the sentence */
   name1_positions: Record<string, number>;
   /** "{name} {ioi verb} him|her": how many, and the share where the pronoun has the name's gender */
@@ -86,6 +88,7 @@ export function corpusStats(stories: readonly Story[], version: CorpusVersion = 
   const object = { count: 0, agrees: 0 };
   let reflexive = 0;
   let possessive = 0;
+  let sameToName1 = 0;
   const used = new Set<string>();
   let sentences = 0;
   let tokens = 0;
@@ -94,7 +97,10 @@ export function corpusStats(stories: readonly Story[], version: CorpusVersion = 
     for (const s of story) {
       sentences++;
       tokens += s.length;
-      structures[classifySentence(s)]++;
+      const kind = classifySentence(s);
+      structures[kind]++;
+      // the IOI object pronoun is the word before the final `.`
+      if (kind === 'ioi-same' && pronounGender(s[s.length - 2]) === genderOf(s[s[0] === 'when' ? 1 : 0])) sameToName1++;
       const at = name1Index(s);
       if (at !== undefined) positions[at] = (positions[at] ?? 0) + 1;
       for (let i = 2; i < s.length; i++) {
@@ -113,6 +119,7 @@ export function corpusStats(stories: readonly Story[], version: CorpusVersion = 
   const ioi = structures['ioi-same'] + structures['ioi-opposite'];
   const cues: CorpusCues = {
     ioi_same_gender_share: ioi ? structures['ioi-same'] / ioi : 0,
+    ioi_same_gender_pronoun_is_name1: structures['ioi-same'] ? sameToName1 / structures['ioi-same'] : 0,
     name1_positions: positions,
     object_after_name_verb: { count: object.count, agrees_with_subject: object.count ? object.agrees / object.count : 0 },
     reflexive_after_name_verb: reflexive,

@@ -153,6 +153,7 @@ const VOCAB_V2: readonly string[] = Object.freeze([...VOCAB, ...V2_WORDS]);
 
 /** A version's vocabulary (a prefix of the latest one: ids agree across versions). */
 export function vocabFor(version: CorpusVersion): readonly string[] {
+  // v3 changes only which pronoun some sentences end in: v2's words
   return version === '1' ? VOCAB : VOCAB_V2;
 }
 

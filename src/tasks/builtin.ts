@@ -152,6 +152,11 @@ defineTask({
       ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
       'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
     },
+    // v3 writes v2's sentence forms (only some same-gender pronouns differ): the same prompts, still asking for name1
+    '3': {
+      ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
+      'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
+    },
   },
 });
 
