@@ -88,12 +88,13 @@ export const PRESETS: Record<string, Preset> = {
     settings: { preset: 'standard-v2', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
   },
   // the replication's bad-circuit figure (issue 10): the same-gender check alone, on 20 IOI seeds
-  // per (method, model), on the corpus-v2 models whose corpus gives the "not name2" cue (sparse-d64-v2
-  // is the one imperfect on same-gender prompts, as the replication's model was). `findings`
-  // reports each cell's bad-circuit share with its binomial interval and the P_circ histogram.
+  // per (method, model), on the models whose corpus gives the "not name2" cue: corpus v2's, and
+  // dense-d64-v3, imperfect on same-gender prompts from its corpus (0.81, as the replication's model
+  // was; sparse-d64-v2 is imperfect from capacity). `findings` reports each cell's bad-circuit share
+  // with its binomial interval and the P_circ histogram.
   'bad-circuits': {
     methods: ALL_METHODS,
-    models: ['dense-d64-v2', 'sparse-d64-v2', 'sparse-d128-v2'],
+    models: ['dense-d64-v2', 'dense-d64-v3', 'sparse-d64-v2', 'sparse-d128-v2'],
     tasks: ['ioi'],
     seeds: Array.from({ length: 20 }, (_, i) => i),
     settings: { preset: 'bad-circuits', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], checks: ['same-gender'], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
