@@ -97,17 +97,12 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
   const total = sizes.reduce((a, b) => a + b, 0);
   const paramBuf = new SharedArrayBuffer(total * 4);
   const paramView = new Float32Array(paramBuf);
-  let tokensPerShard = 0;
   const shards: Shard[] = [];
-  const tokenBufs: SharedArrayBuffer[] = [];
-  const gradBufs: SharedArrayBuffer[] = [];
-  // token buffers are sized for the first batch seen and regrown by restarting nothing: batch is fixed per run
+  // a shard's input and target token ids, one after the other
   const maxTokens = 1 << 20;
   for (let w = 1; w < threads; w++) {
     const grads = new SharedArrayBuffer(total * 4);
     const tokens = new SharedArrayBuffer(maxTokens * 2 * 4);
-    gradBufs.push(grads);
-    tokenBufs.push(tokens);
     const init: WorkerInit = { cfg, loss, backend, params: paramBuf, grads, tokens };
     const worker = new Worker(ENTRY, { workerData: init });
     const shard = new Shard(worker, new Float32Array(grads), new Int32Array(tokens));
@@ -128,7 +123,6 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
       const rows = batch / threads;
       const n = rows * cfg.seqLen;
       if (n > maxTokens) throw new Error(`a data-parallel shard of ${n} tokens exceeds ${maxTokens}`);
-      tokensPerShard = n;
       // parameters as they are now (AdamW and weight sparsity change them between steps)
       vars.forEach((v, i) => paramView.set(v.dataSync() as Float32Array, offsets[i]));
       const replies = shards.map((s, k) => {
@@ -140,7 +134,7 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
         return p;
       });
       // shard 0 here, while the workers compute theirs
-      const local = localGradients(params, cfg, loss, input.subarray(0, tokensPerShard), target.subarray(0, tokensPerShard), rows);
+      const local = localGradients(params, cfg, loss, input.subarray(0, n), target.subarray(0, n), rows);
       const got = await Promise.all(replies);
       const losses = [(await local.value.data())[0]];
       for (const r of got) {
