@@ -134,6 +134,11 @@ defineTask({
   splits: perSplit((s) => pronounPrompts(s, pronounAnswer)),
 });
 
+const IOI_V2_SPLITS = {
+  ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
+  'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
+};
+
 defineTask({
   id: 'ioi',
   description: 'simplified IOI: "when {name1} {situation} , {name2} {verb}" → him/her referring to name1',
@@ -148,15 +153,9 @@ defineTask({
   },
   corpusVariants: {
     // v2 models: name1 at token 1 or 2, so a circuit cannot find it by position alone
-    '2': {
-      ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
-      'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
-    },
+    '2': IOI_V2_SPLITS,
     // v3 writes v2's sentence forms (only some same-gender pronouns differ): the same prompts, still asking for name1
-    '3': {
-      ...perSplit((s) => ioiPrompts(s, 'opposite', IOI_V2_FORMS)),
-      'same-gender': () => ioiPrompts('test', 'same', IOI_V2_FORMS),
-    },
+    '3': IOI_V2_SPLITS,
   },
 });
 
