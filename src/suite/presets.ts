@@ -78,11 +78,12 @@ export const PRESETS: Record<string, Preset> = {
     settings: { preset: 'standard', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
   },
   // the standard grid on the corpus-v2 zoo: the seed's findings and Gao et al.'s size comparison
-  // (weight-sparse vs dense at the same target loss) on models whose corpus has the "not name2" cue.
+  // (weight-sparse vs dense at the same target loss) on models whose corpus has the "not name2" cue,
+  // and on dense-d64-v3, the model imperfect on same-gender IOI from its corpus (v3).
   // Same effort as `standard`; sparse-d512-v2 is left out (one IOI circuit costs ≈ 5 CPU-minutes).
   'standard-v2': {
     methods: ALL_METHODS,
-    models: ['dense-d64-v2', 'sparse-d128-v2'],
+    models: ['dense-d64-v2', 'sparse-d128-v2', 'dense-d64-v3'],
     tasks: ['pronoun', 'ioi'],
     seeds: [0, 1, 2, 3, 4],
     settings: { preset: 'standard-v2', targetLoss: 0.15, learner: { steps: 500 }, testPrompts: 96, gridPoints: 10, randomDraws: 8, minimalityNodes: 64, nonsenseBudgets: [0.02, 0.05, 0.1, 0.2], adversary: { budget: 0.005, restarts: 2, pgdSteps: 10, stepSize: 0.1, greedyFlips: 16, randomPatterns: 6 } },
