@@ -46,6 +46,17 @@ describe('faithbench bench', () => {
     expect(Object.keys(JSON.parse(r.out)).some((k) => k.startsWith('prune_steps_per_s'))).toBe(false);
   });
 
+  it('--threads 2 adds the data-parallel train step; a bad --threads is one line', async () => {
+    const r = await cli(['bench', '--json', '--steps', '1', '--learner-steps', '1', '--models', 'dense-d64', '--no-suite', '--threads', '2']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.parallel_threads).toBe(2);
+    expect(Number.isFinite(report.train_step_ms_parallel) && report.train_step_ms_parallel > 0).toBe(true);
+    const bad = await cli(['bench', '--threads', 'x']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err.trim()).toBe('faithbench: error: --threads must be a positive integer, got "x"');
+  });
+
   it('human output names the figures; --no-suite leaves the suite out', async () => {
     const r = await cli(['bench', '--steps', '1', '--learner-steps', '1', '--models', 'dense-d64', '--no-suite']);
     expect(r.code, r.err).toBe(0);
