@@ -7,8 +7,9 @@ import { initBackend } from '../src/engine/backend.ts';
 import {
   linear, linear3d, linearReference, bmm, matMul, causalAttention, causalAttentionReference, heaviside, heavisideReference,
   absTopK, gelu, geluReference, softmaxCrossEntropy, softmaxCrossEntropyReference, embedding, splitLastAxis,
-  rmsNorm, rmsNormReference, maskSite, maskSiteReference, adamwStep, useFastKernels, fastKernelsEnabled,
+  rmsNorm, rmsNormReference, maskSite, maskSiteReference, useFastKernels, fastKernelsEnabled,
 } from '../src/engine/ops.ts';
+import { adamwStep } from '../src/engine/optim.ts';
 import { assemble, getFastKernels } from '../src/engine/wasm-kernels.ts';
 import { forward, initParams, namedParams, siteSlots, type ModelConfig } from '../src/engine/model.ts';
 

@@ -23,8 +23,9 @@ import { initBackend, currentBackend } from '../src/engine/backend.ts';
 import { findAdapter, describeAdapter } from '../src/engine/webgpu.ts';
 import {
   linear, linear3d, bmm, matMul, causalAttention, heaviside, absTopK, gelu, softmaxCrossEntropy, embedding,
-  splitLastAxis, rmsNorm, maskSite, adamwStep, fastKernelsEnabled,
+  splitLastAxis, rmsNorm, maskSite, fastKernelsEnabled,
 } from '../src/engine/ops.ts';
+import { adamwStep } from '../src/engine/optim.ts';
 import { forward, initParams, namedParams, type ModelConfig } from '../src/engine/model.ts';
 import { lmLoss, train, type TrainConfig } from '../src/engine/train.ts';
 import { loadModel } from '../src/engine/modelio.ts';

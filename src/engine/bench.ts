@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import seedrandom from 'seedrandom';
 import { forward, initParams, namedParams, siteSlots, type ModelConfig, type Params } from './model.ts';
-import { adamwStep, heaviside, softmaxCrossEntropy } from './ops.ts';
+import { heaviside, softmaxCrossEntropy } from './ops.ts';
+import { makeAdamW } from './optim.ts';
 import { startGradientSource } from './data-parallel.ts';
 import { currentBackend } from './backend.ts';
 
@@ -44,20 +45,6 @@ async function timeIt(fn: () => Promise<void>, steps: number, warmup = 3): Promi
   return (performance.now() - t0) / steps;
 }
 
-/**
- * AdamW over `vars` with torch's defaults (β 0.9/0.999, ε 1e-8, weight decay 0.01), one
- * fused kernel per variable; `clamp` bounds the variables after the step (torch: clamp_).
- */
-export function makeAdamW(vars: tf.Variable[], lr: number, clamp?: [number, number]): ((grads: tf.Tensor[]) => void) & { dispose(): void } {
-  const m = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-  const s = vars.map((v) => tf.variable(tf.zerosLike(v), false));
-  let t = 0;
-  const step = (grads: tf.Tensor[]) => {
-    t++;
-    grads.forEach((g, i) => adamwStep(vars[i], g, m[i], s[i], t, { lr, clamp }));
-  };
-  return Object.assign(step, { dispose: () => [...m, ...s].forEach((v) => v.dispose()) });
-}
 
 /**
  * The bench-config training step: mean next-token cross-entropy, its gradients (over `threads`

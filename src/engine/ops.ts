@@ -2,7 +2,7 @@
 //
 // On wasm (after initBackend registered them) each op runs one of the `Faith*` kernels of
 // wasm-kernels.ts: SIMD matmuls with free transposes, fused attention, GELU, cross-entropy,
-// AdamW. Their gradients are registered per input and lazy, so a frozen weight's gradient
+// and AdamW's kernel (engine/optim.ts). Their gradients are registered per input and lazy, so a frozen weight's gradient
 // is never computed (the pruning step differentiates only the mask logits).
 //
 // Every op also has its reference form in stock tfjs ops (`*Reference`), used on the other
@@ -32,9 +32,10 @@ export function fastKernelsEnabled(): boolean {
 const customGrad = (f: (...args: any[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }) =>
   tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
 
-const allFloat = (...ts: Array<tf.Tensor | undefined>) => ts.every((t) => t === undefined || t.dtype === 'float32');
+export const allFloat = (...ts: Array<tf.Tensor | undefined>) => ts.every((t) => t === undefined || t.dtype === 'float32');
 
-const run = <T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): T =>
+/** Run a registered kernel by name (the fast `Faith*` kernels). */
+export const run = <T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): T =>
   tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as T;
 
 // ───────────────────────────── matrix products ─────────────────────────────
@@ -312,49 +313,5 @@ export function softmaxCrossEntropyReference(logits: tf.Tensor, labels: tf.Tenso
     const V = logits.shape[logits.shape.length - 1];
     const onehot = tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, V);
     return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), onehot), -1));
-  });
-}
-
-// ───────────────────────────── optimizer ─────────────────────────────
-
-export interface AdamWOptions {
-  lr: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
-  /** clamp p to [lo, hi] after the step (e.g. mask logits to [−1, 1]) */
-  clamp?: [number, number];
-}
-
-/**
- * One AdamW step (decoupled weight decay, as torch.optim.AdamW):
- * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − lr·(m̂/(√v̂ + ε) + wd·p),
- * with m̂ = m/(1−β1^step), v̂ = v/(1−β2^step), then optionally p ← clamp(p, lo, hi).
- * Assigns p, m, v in place; `step` counts from 1. One fused kernel on wasm.
- */
-export function adamwStep(p: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, step: number, o: AdamWOptions): void {
-  const beta1 = o.beta1 ?? 0.9;
-  const beta2 = o.beta2 ?? 0.999;
-  const eps = o.eps ?? 1e-8;
-  const weightDecay = o.weightDecay ?? 0.01;
-  tf.tidy(() => {
-    if (fastKernelsEnabled() && allFloat(p, g, m, v) && p.size === g.size) {
-      const [clampMin, clampMax] = o.clamp ?? [-Infinity, Infinity];
-      const [np, nm, nv] = run<tf.Tensor[]>('FaithAdamW', { p, g, m, v }, { lr: o.lr, beta1, beta2, eps, weightDecay, step, clampMin, clampMax });
-      m.assign(nm);
-      v.assign(nv);
-      p.assign(np);
-      return;
-    }
-    const mi = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
-    const vi = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
-    m.assign(mi);
-    v.assign(vi);
-    const bc1 = 1 - beta1 ** step;
-    const bc2 = 1 - beta2 ** step;
-    const upd = tf.add(tf.div(tf.div(mi, bc1), tf.add(tf.sqrt(tf.div(vi, bc2)), eps)), tf.mul(p, weightDecay));
-    const next = tf.sub(p, tf.mul(upd, o.lr));
-    p.assign(o.clamp ? tf.clipByValue(next, o.clamp[0], o.clamp[1]) : next);
   });
 }

@@ -12,7 +12,7 @@ import { ModelConfig, initParams, namedParams, sparsifiedMatrices, type Params }
 import { lmLoss } from './loss.ts';
 import { startGradientSource } from './data-parallel.ts';
 import { topMagnitudeMask, l0At } from './sparsity.ts';
-import { adamwStep } from './ops.ts';
+import { adamwStep } from './optim.ts';
 import { loadSafetensors, saveSafetensors, type NamedArray } from './checkpoint.ts';
 import { generateStories, sampleTrainingBatch, vocabFor, CORPUS_VERSION, CorpusVersion, DEFAULT_CORPUS_VERSION, type Story } from '../corpus/index.ts';
 import { UserError } from '../util/errors.ts';
@@ -207,7 +207,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         // global gradient-norm clipping
         const norm = tf.sqrt(tf.addN(gs.map((g) => tf.sum(tf.square(g)))));
         const scale = tf.minimum(1, tf.div(cfg.clipNorm, tf.add(norm, 1e-6)));
-        // the one AdamW (engine/ops.ts, fused on wasm), as the mask learner uses it; matrices decay, gains and biases do not
+        // the one AdamW (engine/optim.ts, fused on wasm), as the mask learner uses it; matrices decay, gains and biases do not
         gs.forEach((g0, i) => {
           adamwStep(vars[i], tf.mul(g0, scale), opt.m[i], opt.v[i], step + 1, {
             lr,
