@@ -57,7 +57,7 @@ export const ZOO: Record<string, TrainConfig> = {
 };
 
 // dense-d64's recipe on corpus v2 (docs/corpus.md): a model whose corpus gives the "not name2" cue,
-// so the same-gender check can meet the replication's bad circuit. Kept out of every suite preset.
+// so the same-gender check can meet the replication's bad circuit. In the standard-v2 and bad-circuits presets.
 ZOO['dense-d64-v2'] = TrainConfig.parse({
   ...ZOO['dense-d64'],
   model: { ...ZOO['dense-d64'].model, vocabSize: vocabFor('2').length },
