@@ -8,6 +8,9 @@ import { initParams, namedParams, type ModelConfig } from '../src/engine/model.t
 import { startGradientSource } from '../src/engine/data-parallel.ts';
 import { train, type TrainConfig } from '../src/engine/train.ts';
 import { VOCAB_SIZE } from '../src/corpus/index.ts';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 beforeAll(wasm);
 
@@ -104,5 +107,25 @@ describe('data-parallel gradients', () => {
     expect(Math.abs(last[0].val_loss! - last[2].val_loss!)).toBeLessThan(1e-3);
     await expect(train({ ...tc, batchSize: 5 }, { threads: 2 })).rejects.toThrow(/batch size 5 does not split into 2 equal/);
     for (const r of runs) namedParams(r.params).forEach(([, v]) => v.dispose());
+  });
+
+  it('a resume state is resumed only with its own thread count, and then reproduces the uninterrupted run', async () => {
+    const tc: TrainConfig = {
+      model: { ...cfg, vocabSize: VOCAB_SIZE },
+      steps: 8, batchSize: 4, lr: 0.005, warmupSteps: 2, weightDecay: 0.01, beta1: 0.9, beta2: 0.95, clipNorm: 1,
+      l0Target: 1, minPerColumn: 2, seed: 4, corpusSeed: 1, corpusStories: 100, evalEvery: 4, evalBatches: 1,
+    };
+    const statePath = join(mkdtempSync(join(tmpdir(), 'fb-dp-')), 'state.safetensors');
+    let calls = 0;
+    const stopped = await train(tc, { threads: 2, statePath, shouldStop: () => ++calls > 3 });
+    expect(stopped.completed).toBe(false);
+    expect(existsSync(statePath)).toBe(true);
+    await expect(train(tc, { threads: 1, statePath })).rejects.toThrow(/was written with --threads 2; resume with that or start over with --fresh/);
+    const resumed = await train(tc, { threads: 2, statePath });
+    expect(resumed.resumedFrom).toBe(3);
+    const whole = await train(tc, { threads: 2 });
+    const w = (r: typeof whole) => namedParams(r.params).map(([, v]) => Array.from(v.dataSync()));
+    expect(w(resumed)).toEqual(w(whole));
+    for (const r of [stopped, resumed, whole]) namedParams(r.params).forEach(([, v]) => v.dispose());
   });
 });

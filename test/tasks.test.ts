@@ -208,6 +208,16 @@ describe('defineTask', () => {
   it('does not register a rejected task', () => {
     expect(() => getTask('t8')).toThrow(/unknown task/);
   });
+
+  it('a corpus variant holds from its version on: v3 models get the v2 variant, v1 models the task\'s own splits', () => {
+    const task = defineTask(base('variant-carry', {
+      corpusVariants: { '2': { train: [spec('Alex')], validation: [spec('Rita')], test: () => [spec('Lily')] } },
+    }));
+    expect(task.prompts('train', '1').map((p) => p.text)).toEqual(['Leo was happy . then', 'Mia was happy . then']);
+    expect(task.prompts('train').map((p) => p.text)).toEqual(['Leo was happy . then', 'Mia was happy . then']);
+    expect(task.prompts('train', '2').map((p) => p.text)).toEqual(['Alex was happy . then']);
+    expect(task.prompts('train', '3')).toEqual(task.prompts('train', '2'));
+  });
 });
 
 describe('task prompts per corpus version', () => {
@@ -237,9 +247,9 @@ describe('task prompts per corpus version', () => {
 
   it('v2 models get IOI with name1 at token 1 or 2 and the prompt length unchanged; other tasks as v1', () => {
     const ioi = getTask('ioi');
-    expect(ioi.corpusVariants).toEqual(['2', '3']);
+    expect(ioi.corpusVariants).toEqual(['2']);
     for (const split of ioi.splits) {
-      // v3 changes only some same-gender pronouns in the corpus, not the sentence forms: v2's prompts
+      // a variant holds from its version on: v3 models (v2's sentence forms) get v2's prompts
       expect(ioi.prompts(split, '3'), split).toEqual(ioi.prompts(split, '2'));
       const ps = ioi.prompts(split, '2');
       expect(ps.length, split).toBe(2 * ioi.prompts(split).length);

@@ -13,8 +13,14 @@ export { MIN_STORY_SENTENCES, MAX_STORY_SENTENCES } from './generate-v1.ts';
 export function generateStories(seed: number, count: number, version: CorpusVersion = DEFAULT_CORPUS_VERSION): Story[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`story count must be a non-negative integer, got ${count}`);
   const v = parseCorpusVersion(version);
-  if (v === '1') return generateStoriesV1(seed, count);
-  return v === '2' ? generateStoriesV2(seed, count) : generateStoriesV3(seed, count);
+  switch (v) {
+    case '1':
+      return generateStoriesV1(seed, count);
+    case '2':
+      return generateStoriesV2(seed, count);
+    case '3':
+      return generateStoriesV3(seed, count);
+  }
 }
 
 // ---- training batches ---------------------------------------------------------------

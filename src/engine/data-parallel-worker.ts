@@ -6,6 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.ts';
 import { initParams, namedParams } from './model.ts';
 import { LOSSES } from './loss.ts';
+import { useFastKernels } from './ops.ts';
+import { oneLine } from '../util/errors.ts';
 import type { WorkerInit, WorkerReply } from './data-parallel.ts';
 
 const port = parentPort;
@@ -15,6 +17,7 @@ const send = (m: WorkerReply) => port.postMessage(m);
 
 try {
   await initBackend(init.backend);
+  useFastKernels(init.fastKernels);
   const params = initParams(init.cfg, 1);
   const vars = namedParams(params).map(([, v]) => v);
   const sizes = vars.map((v) => v.size);
@@ -37,10 +40,10 @@ try {
       });
       send({ loss });
     } catch (err) {
-      send({ error: err instanceof Error ? err.message : String(err) });
+      send({ error: oneLine(err) });
     }
   });
   send({ ready: true });
 } catch (err) {
-  send({ error: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+  send({ error: oneLine(err) });
 }

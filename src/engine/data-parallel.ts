@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { namedParams, type ModelConfig, type Params } from './model.ts';
 import { LOSSES, type LossName } from './loss.ts';
-import { canReadSync } from './backend.ts';
+import { fastKernelsEnabled } from './ops.ts';
+import { UserError, oneLine } from '../util/errors.ts';
 
 export interface StepGradients {
   /** the batch's mean loss */
@@ -29,6 +30,8 @@ export interface WorkerInit {
   cfg: ModelConfig;
   loss: LossName;
   backend: string;
+  /** the caller's fast-kernel switch (ops.ts), so every shard runs the same ops */
+  fastKernels: boolean;
   params: SharedArrayBuffer;
   grads: SharedArrayBuffer;
   tokens: SharedArrayBuffer;
@@ -48,28 +51,39 @@ function localGradients(params: Params, cfg: ModelConfig, loss: LossName, input:
   });
 }
 
+/** One worker thread and its shared buffers. Replies are awaited one at a time (see `busy`). */
 class Shard {
+  private waiting?: { resolve: (m: WorkerReply) => void; reject: (e: Error) => void };
+  private failure?: Error;
+
   constructor(
     readonly worker: Worker,
     readonly grads: Float32Array,
     readonly tokens: Int32Array,
-  ) {}
+  ) {
+    // permanent listeners: a worker that fails or exits between steps is remembered, never an uncaught error
+    worker.on('message', (m: WorkerReply) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(m);
+    });
+    const fail = (e: Error) => {
+      this.failure ??= e;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(this.failure);
+    };
+    worker.on('error', (e: Error) => fail(new Error(oneLine(e))));
+    worker.on('exit', (code: number) => fail(new Error(`worker exited (code ${code})`)));
+  }
 
   reply(): Promise<WorkerReply> {
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: WorkerReply) => {
-        this.worker.off('error', onError);
-        resolve(m);
-      };
-      const onError = (err: Error) => {
-        this.worker.off('message', onMessage);
-        reject(err);
-      };
-      this.worker.once('message', onMessage);
-      this.worker.once('error', onError);
-    });
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 }
+
+const SYNC_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * The gradient source for `threads` threads over `params` (which stay owned by the caller and
@@ -77,7 +91,7 @@ class Shard {
  * One thread computes in place, with no worker and the exact ops of a plain tf.variableGrads.
  */
 export async function startGradientSource(params: Params, cfg: ModelConfig, loss: LossName, threads: number, backend: string): Promise<GradientSource> {
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`data-parallel threads must be a positive integer (got ${threads})`);
+  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`data-parallel threads must be a positive integer (got ${threads})`);
   if (threads === 1) {
     return {
       threads,
@@ -90,7 +104,8 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
       async close() {},
     };
   }
-  if (!canReadSync()) throw new Error(`data-parallel training needs a backend with synchronous reads (wasm, cpu); ${backend} has none`);
+  // each worker starts its own backend: only the in-process ones (not webgpu's device, not a native addon)
+  if (!SYNC_BACKENDS.has(backend)) throw new UserError(`data-parallel training (--threads > 1) runs on wasm or cpu, not ${backend}`);
   const vars = namedParams(params).map(([, v]) => v);
   const sizes = vars.map((v) => v.size);
   const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
@@ -98,66 +113,77 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
   const paramBuf = new SharedArrayBuffer(total * 4);
   const paramView = new Float32Array(paramBuf);
   const shards: Shard[] = [];
+  const closeAll = () => Promise.all(shards.map((s) => s.worker.terminate())).then(() => undefined);
   // a shard's input and target token ids, one after the other
   const maxTokens = 1 << 20;
-  for (let w = 1; w < threads; w++) {
-    const grads = new SharedArrayBuffer(total * 4);
-    const tokens = new SharedArrayBuffer(maxTokens * 2 * 4);
-    const init: WorkerInit = { cfg, loss, backend, params: paramBuf, grads, tokens };
-    const worker = new Worker(ENTRY, { workerData: init });
-    const shard = new Shard(worker, new Float32Array(grads), new Int32Array(tokens));
-    shards.push(shard);
-  }
-  const ready = await Promise.allSettled(shards.map((s) => s.reply()));
-  const failed = ready.find((r) => r.status === 'rejected' || 'error' in r.value);
-  if (failed) {
-    await Promise.all(shards.map((s) => s.worker.terminate()));
-    const why = failed.status === 'rejected' ? String(failed.reason) : (failed.value as { error: string }).error;
-    throw new Error(`a data-parallel worker failed to start: ${why}`);
+  try {
+    for (let w = 1; w < threads; w++) {
+      const grads = new SharedArrayBuffer(total * 4);
+      const tokens = new SharedArrayBuffer(maxTokens * 2 * 4);
+      const init: WorkerInit = { cfg, loss, backend, fastKernels: fastKernelsEnabled(), params: paramBuf, grads, tokens };
+      shards.push(new Shard(new Worker(ENTRY, { workerData: init }), new Float32Array(grads), new Int32Array(tokens)));
+    }
+    const ready = await Promise.all(shards.map((s) => s.reply()));
+    const failed = ready.find((r): r is { error: string } => 'error' in r);
+    if (failed) throw new Error(failed.error);
+  } catch (err) {
+    await closeAll();
+    throw new Error(`a data-parallel worker failed to start: ${oneLine(err)}`);
   }
 
+  let busy = false;
   return {
     threads,
     async gradients(input, target, batch) {
-      if (batch % threads !== 0) throw new Error(`batch ${batch} does not split into ${threads} equal data-parallel shards`);
+      if (busy) throw new Error('data-parallel gradients: one step at a time per source');
+      if (batch % threads !== 0) throw new UserError(`batch ${batch} does not split into ${threads} equal data-parallel shards`);
       const rows = batch / threads;
       const n = rows * cfg.seqLen;
-      if (n > maxTokens) throw new Error(`a data-parallel shard of ${n} tokens exceeds ${maxTokens}`);
-      // parameters as they are now (AdamW and weight sparsity change them between steps)
-      vars.forEach((v, i) => paramView.set(v.dataSync() as Float32Array, offsets[i]));
-      const replies = shards.map((s, k) => {
-        const from = (k + 1) * n;
-        s.tokens.set(input.subarray(from, from + n), 0);
-        s.tokens.set(target.subarray(from, from + n), maxTokens);
-        const p = s.reply();
-        s.worker.postMessage({ rows });
-        return p;
-      });
-      // shard 0 here, while the workers compute theirs
-      const local = localGradients(params, cfg, loss, input.subarray(0, n), target.subarray(0, n), rows);
-      const got = await Promise.all(replies);
-      const losses = [(await local.value.data())[0]];
-      for (const r of got) {
-        if ('error' in r) {
-          local.value.dispose();
-          local.grads.forEach((g) => g.dispose());
-          throw new Error(`data-parallel worker: ${r.error}`);
+      if (n > maxTokens) throw new UserError(`a data-parallel shard of ${n} tokens exceeds ${maxTokens}`);
+      busy = true;
+      let local: { value: tf.Scalar; grads: tf.Tensor[] } | undefined;
+      try {
+        // parameters as they are now (AdamW and weight sparsity change them between steps)
+        vars.forEach((v, i) => paramView.set(v.dataSync() as Float32Array, offsets[i]));
+        const replies = shards.map((s, k) => {
+          const from = (k + 1) * n;
+          s.tokens.set(input.subarray(from, from + n), 0);
+          s.tokens.set(target.subarray(from, from + n), maxTokens);
+          const p = s.reply();
+          s.worker.postMessage({ rows });
+          return p;
+        });
+        // shard 0 here, while the workers compute theirs; every reply is awaited before anything throws,
+        // so no worker is still writing its buffers when the next step starts
+        let localError: unknown;
+        try {
+          local = localGradients(params, cfg, loss, input.subarray(0, n), target.subarray(0, n), rows);
+        } catch (err) {
+          localError = err;
         }
-        if ('loss' in r) losses.push(r.loss);
+        const got = await Promise.allSettled(replies);
+        if (localError !== undefined) throw localError;
+        const losses = [(await local!.value.data())[0]];
+        for (const r of got) {
+          if (r.status === 'rejected') throw new Error(`data-parallel worker: ${oneLine(r.reason)}`);
+          if ('error' in r.value) throw new Error(`data-parallel worker: ${r.value.error}`);
+          if ('loss' in r.value) losses.push(r.value.loss);
+        }
+        const own = local!;
+        const grads = tf.tidy(() =>
+          own.grads.map((g, i) => {
+            let sum: tf.Tensor = g;
+            for (const s of shards) sum = tf.add(sum, tf.tensor(s.grads.subarray(offsets[i], offsets[i] + sizes[i]), g.shape));
+            return tf.mul(sum, 1 / threads);
+          }),
+        );
+        return { loss: losses.reduce((a, b) => a + b, 0) / threads, grads };
+      } finally {
+        local?.value.dispose();
+        local?.grads.forEach((g) => g.dispose());
+        busy = false;
       }
-      const grads = tf.tidy(() =>
-        local.grads.map((g, i) => {
-          let sum: tf.Tensor = g;
-          for (const s of shards) sum = tf.add(sum, tf.tensor(s.grads.subarray(offsets[i], offsets[i] + sizes[i]), g.shape));
-          return tf.mul(sum, 1 / threads);
-        }),
-      );
-      local.value.dispose();
-      local.grads.forEach((g) => g.dispose());
-      return { loss: losses.reduce((a, b) => a + b, 0) / threads, grads };
     },
-    async close() {
-      await Promise.all(shards.map((s) => s.worker.terminate()));
-    },
+    close: closeAll,
   };
 }

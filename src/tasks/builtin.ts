@@ -6,7 +6,8 @@
 //   ioi                 <bos> when {name1} {situation:2} , {name2} {verb}  8 tokens
 //     corpus v2 models   also <bos> {name1} {situation:2} , so {name2} {verb} (name1 at token 1, not 2)
 //   questions           <bos> + a 5-word question or statement          6 tokens
-// Only IOI has a corpus-v2 variant; every other task, and IOI for v1 models, is as it always was.
+// Only IOI has a corpus variant (v2, which v3 models use too); every other task, and IOI for v1
+// models, is as it always was.
 import {
   LEXICON, NAMES, PLURAL_AUX, PLURAL_SUBJECTS, SINGULAR_AUX, SINGULAR_SUBJECTS,
   genderOf, objectPronoun, subjectPronoun, type Gender,
@@ -153,9 +154,9 @@ defineTask({
   },
   corpusVariants: {
     // v2 models: name1 at token 1 or 2, so a circuit cannot find it by position alone
+    // and v3 models too (a variant holds from its version on): v3 writes v2's sentence forms, only
+    // some same-gender pronouns differ, and the task still asks for name1
     '2': IOI_V2_SPLITS,
-    // v3 writes v2's sentence forms (only some same-gender pronouns differ): the same prompts, still asking for name1
-    '3': IOI_V2_SPLITS,
   },
 });
 

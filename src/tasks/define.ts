@@ -67,9 +67,10 @@ export interface TaskDefinition {
   splits: TaskSplits;
   /**
    * Prompts for models trained on another corpus version, by version ("2"): the same split names
-   * and prompt length, other prompts (e.g. IOI with name1 at varying positions). A model whose
-   * corpus version has no entry gets `splits`, so adding a variant never changes what older
-   * models are judged on.
+   * and prompt length, other prompts (e.g. IOI with name1 at varying positions). A variant holds
+   * from its version on: a model gets the variant of the latest version ≤ its own (a v3 model
+   * gets the "2" variant when there is no "3"), and `splits` below the first. So adding a
+   * variant never changes what models of older versions are judged on.
    */
   corpusVariants?: Record<string, TaskSplits>;
 }
@@ -234,6 +235,12 @@ export function defineTask(def: TaskDefinition): Task {
     variants.set(version, compileSplits(splits, splitNames, `corpus v${version}: `, length, fail).prompts);
   }
   const prompts = base.prompts;
+  // the variant of the latest version at or below the model's (CORPUS_VERSIONS is in order)
+  const variantFor = (corpus?: string) => {
+    if (corpus === undefined) return undefined;
+    const upTo = CORPUS_VERSIONS.slice(0, CORPUS_VERSIONS.indexOf(corpus as CorpusVersion) + 1).reverse();
+    return upTo.map((v) => variants.get(v)).find((v) => v !== undefined);
+  };
 
   const task: Task = Object.freeze({
     id: def.id,
@@ -245,7 +252,7 @@ export function defineTask(def: TaskDefinition): Task {
     promptLength: length,
     corpusVariants: Object.freeze([...variants.keys()]),
     prompts(split: string, corpus?: string): readonly Prompt[] {
-      const ps = ((corpus !== undefined && variants.get(corpus)) || prompts).get(split);
+      const ps = (variantFor(corpus) ?? prompts).get(split);
       if (!ps) throw new UserError(`task '${def.id}' has no split '${split}' (splits: ${splitNames.join(', ')})`);
       return ps;
     },
