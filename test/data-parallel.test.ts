@@ -4,8 +4,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { wasm } from './helpers.ts';
-import { initParams, namedParams, type ModelConfig } from '../src/engine/model.ts';
-import { startGradientSource } from '../src/engine/data-parallel.ts';
+import { initParams, namedParams, type ModelConfig, type Params } from '../src/engine/model.ts';
+import { startGradientSource, type GradientSource } from '../src/engine/data-parallel.ts';
 import { train, type TrainConfig } from '../src/engine/train.ts';
 import { VOCAB_SIZE } from '../src/corpus/index.ts';
 import { mkdtempSync, existsSync } from 'node:fs';
@@ -35,14 +35,33 @@ function relDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
   return worst;
 }
 
+/** Gradient sources over `params` for each thread count, closed afterwards whatever happens. */
+async function withSources(params: Params, counts: number[], fn: (sources: GradientSource[]) => Promise<void>): Promise<void> {
+  const sources: GradientSource[] = [];
+  try {
+    for (const n of counts) sources.push(await startGradientSource(params, cfg, 'lm', n, 'wasm'));
+    await fn(sources);
+  } finally {
+    await Promise.all(sources.map((src) => src.close()));
+  }
+}
+
+/** A tiny training run on the built-in corpus. */
+const tinyTrain = (over: Partial<TrainConfig>): TrainConfig => ({
+  model: { ...cfg, vocabSize: VOCAB_SIZE },
+  steps: 12, batchSize: 4, lr: 0.005, warmupSteps: 2, weightDecay: 0.01, beta1: 0.9, beta2: 0.95, clipNorm: 1,
+  l0Target: 0.5, minPerColumn: 2, seed: 2, corpusSeed: 1, corpusStories: 100, evalEvery: 6, evalBatches: 1,
+  ...over,
+});
+
+const weightsOf = (r: { params: Params }) => namedParams(r.params).map(([, v]) => Array.from(v.dataSync()));
+
 describe('data-parallel gradients', () => {
   it('3 threads give the whole batch’s loss and gradients (float rounding apart), the same on every call', async () => {
     const params = initParams(cfg, 5);
     const input = ids(7);
     const target = ids(13);
-    const one = await startGradientSource(params, cfg, 'lm', 1, 'wasm');
-    const three = await startGradientSource(params, cfg, 'lm', 3, 'wasm');
-    try {
+    await withSources(params, [1, 3], async ([one, three]) => {
       const a = await one.gradients(input, target, B);
       const b = await three.gradients(input, target, B);
       const c = await three.gradients(input, target, B);
@@ -58,17 +77,12 @@ describe('data-parallel gradients', () => {
       const d = await three.gradients(input, other, B);
       expect(d.loss).not.toBe(b.loss);
       for (const r of [a, b, c, d]) r.grads.forEach((g) => g.dispose());
-    } finally {
-      await one.close();
-      await three.close();
-    }
+    });
   });
 
   it('reads the parameters afresh each step (the workers see what AdamW changed)', async () => {
     const params = initParams(cfg, 6);
-    const two = await startGradientSource(params, cfg, 'lm', 2, 'wasm');
-    const one = await startGradientSource(params, cfg, 'lm', 1, 'wasm');
-    try {
+    await withSources(params, [2, 1], async ([two, one]) => {
       const w = namedParams(params).find(([n]) => n === 'w_unembed')![1];
       w.assign(tf.mul(w, 3));
       const a = await one.gradients(ids(5), ids(11), B);
@@ -76,31 +90,21 @@ describe('data-parallel gradients', () => {
       expect(b.loss).toBeCloseTo(a.loss, 5);
       expect(relDiff(a.grads, b.grads)).toBeLessThan(1e-5);
       for (const r of [a, b]) r.grads.forEach((g) => g.dispose());
-    } finally {
-      await one.close();
-      await two.close();
-    }
+    });
   });
 
   it('a batch that does not split into equal shards is refused', async () => {
     const params = initParams(cfg, 7);
-    const four = await startGradientSource(params, cfg, 'lm', 4, 'wasm');
-    try {
+    await withSources(params, [4], async ([four]) => {
       await expect(four.gradients(ids(3), ids(3), B)).rejects.toThrow(/batch 6 does not split into 4 equal/);
-    } finally {
-      await four.close();
-    }
+    });
     await expect(startGradientSource(params, cfg, 'lm', 0, 'wasm')).rejects.toThrow(/positive integer/);
   });
 
   it('training on 2 threads is reproducible and follows the one-thread run', async () => {
-    const tc: TrainConfig = {
-      model: { ...cfg, vocabSize: VOCAB_SIZE },
-      steps: 12, batchSize: 4, lr: 0.005, warmupSteps: 2, weightDecay: 0.01, beta1: 0.9, beta2: 0.95, clipNorm: 1,
-      l0Target: 0.5, minPerColumn: 2, seed: 2, corpusSeed: 1, corpusStories: 100, evalEvery: 6, evalBatches: 1,
-    };
+    const tc = tinyTrain({});
     const runs = [await train(tc, { threads: 2 }), await train(tc, { threads: 2 }), await train(tc, { threads: 1 })];
-    const weights = runs.map((r) => namedParams(r.params).map(([, v]) => Array.from(v.dataSync())));
+    const weights = runs.map(weightsOf);
     expect(weights[1]).toEqual(weights[0]);
     const last = runs.map((r) => r.curve[r.curve.length - 1]);
     expect(last[0].val_loss).toBeDefined();
@@ -110,11 +114,7 @@ describe('data-parallel gradients', () => {
   });
 
   it('a resume state is resumed only with its own thread count, and then reproduces the uninterrupted run', async () => {
-    const tc: TrainConfig = {
-      model: { ...cfg, vocabSize: VOCAB_SIZE },
-      steps: 8, batchSize: 4, lr: 0.005, warmupSteps: 2, weightDecay: 0.01, beta1: 0.9, beta2: 0.95, clipNorm: 1,
-      l0Target: 1, minPerColumn: 2, seed: 4, corpusSeed: 1, corpusStories: 100, evalEvery: 4, evalBatches: 1,
-    };
+    const tc = tinyTrain({ steps: 8, l0Target: 1, seed: 4, evalEvery: 4 });
     const statePath = join(mkdtempSync(join(tmpdir(), 'fb-dp-')), 'state.safetensors');
     let calls = 0;
     const stopped = await train(tc, { threads: 2, statePath, shouldStop: () => ++calls > 3 });
@@ -124,8 +124,7 @@ describe('data-parallel gradients', () => {
     const resumed = await train(tc, { threads: 2, statePath });
     expect(resumed.resumedFrom).toBe(3);
     const whole = await train(tc, { threads: 2 });
-    const w = (r: typeof whole) => namedParams(r.params).map(([, v]) => Array.from(v.dataSync()));
-    expect(w(resumed)).toEqual(w(whole));
+    expect(weightsOf(resumed)).toEqual(weightsOf(whole));
     for (const r of [stopped, resumed, whole]) namedParams(r.params).forEach(([, v]) => v.dispose());
   });
 });

@@ -100,7 +100,7 @@ export function corpusStats(stories: readonly Story[], version: CorpusVersion = 
       const kind = classifySentence(s);
       structures[kind]++;
       // the IOI object pronoun is the word before the final `.`
-      if (kind === 'ioi-same' && pronounGender(s[s.length - 2]) === genderOf(s[s[0] === 'when' ? 1 : 0])) sameToName1++;
+      if (kind === 'ioi-same' && pronounGender(s[s.length - 2]) === genderOf(s[name1Index(s)!])) sameToName1++;
       const at = name1Index(s);
       if (at !== undefined) positions[at] = (positions[at] ?? 0) + 1;
       for (let i = 2; i < s.length; i++) {

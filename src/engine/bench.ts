@@ -45,7 +45,6 @@ async function timeIt(fn: () => Promise<void>, steps: number, warmup = 3): Promi
   return (performance.now() - t0) / steps;
 }
 
-
 /**
  * The bench-config training step: mean next-token cross-entropy, its gradients (over `threads`
  * data-parallel threads, engine/data-parallel.ts), AdamW. The trainer's step is the same code.

@@ -8,7 +8,7 @@ import { initParams, namedParams } from './model.ts';
 import { LOSSES } from './loss.ts';
 import { useFastKernels } from './ops.ts';
 import { oneLine } from '../util/errors.ts';
-import type { WorkerInit, WorkerReply } from './data-parallel.ts';
+import { flatLayout, type WorkerInit, type WorkerReply } from './data-parallel.ts';
 
 const port = parentPort;
 if (!port) throw new Error('data-parallel-worker.ts runs only as a worker thread');
@@ -20,8 +20,7 @@ try {
   useFastKernels(init.fastKernels);
   const params = initParams(init.cfg, 1);
   const vars = namedParams(params).map(([, v]) => v);
-  const sizes = vars.map((v) => v.size);
-  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+  const { sizes, offsets } = flatLayout(vars);
   const paramView = new Float32Array(init.params);
   const gradView = new Float32Array(init.grads);
   const tokens = new Int32Array(init.tokens);

@@ -41,8 +41,19 @@ export type WorkerReply = { ready: true } | { loss: number } | { error: string }
 
 const ENTRY = fileURLToPath(new URL('./data-parallel-entry.mjs', import.meta.url));
 
-function localGradients(params: Params, cfg: ModelConfig, loss: LossName, input: Int32Array, target: Int32Array, rows: number): { value: tf.Scalar; grads: tf.Tensor[] } {
-  const vars = namedParams(params).map(([, v]) => v);
+/** Where each parameter sits in the flat shared buffers (namedParams order), for both sides. */
+export function flatLayout(vars: readonly tf.Variable[]): { sizes: number[]; offsets: number[]; total: number } {
+  const sizes = vars.map((v) => v.size);
+  const offsets: number[] = [];
+  let total = 0;
+  for (const n of sizes) {
+    offsets.push(total);
+    total += n;
+  }
+  return { sizes, offsets, total };
+}
+
+function localGradients(params: Params, vars: tf.Variable[], cfg: ModelConfig, loss: LossName, input: Int32Array, target: Int32Array, rows: number): { value: tf.Scalar; grads: tf.Tensor[] } {
   return tf.tidy(() => {
     const x = tf.tensor2d(input, [rows, cfg.seqLen], 'int32');
     const y = tf.tensor2d(target, [rows, cfg.seqLen], 'int32');
@@ -92,11 +103,12 @@ const SYNC_BACKENDS = new Set(['wasm', 'cpu']);
  */
 export async function startGradientSource(params: Params, cfg: ModelConfig, loss: LossName, threads: number, backend: string): Promise<GradientSource> {
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`data-parallel threads must be a positive integer (got ${threads})`);
+  const vars = namedParams(params).map(([, v]) => v);
   if (threads === 1) {
     return {
       threads,
       async gradients(input, target, batch) {
-        const { value, grads } = localGradients(params, cfg, loss, input, target, batch);
+        const { value, grads } = localGradients(params, vars, cfg, loss, input, target, batch);
         const l = (await value.data())[0];
         value.dispose();
         return { loss: l, grads };
@@ -106,10 +118,7 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
   }
   // each worker starts its own backend: only the in-process ones (not webgpu's device, not a native addon)
   if (!SYNC_BACKENDS.has(backend)) throw new UserError(`data-parallel training (--threads > 1) runs on wasm or cpu, not ${backend}`);
-  const vars = namedParams(params).map(([, v]) => v);
-  const sizes = vars.map((v) => v.size);
-  const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
-  const total = sizes.reduce((a, b) => a + b, 0);
+  const { sizes, offsets, total } = flatLayout(vars);
   const paramBuf = new SharedArrayBuffer(total * 4);
   const paramView = new Float32Array(paramBuf);
   const shards: Shard[] = [];
@@ -157,7 +166,7 @@ export async function startGradientSource(params: Params, cfg: ModelConfig, loss
         // so no worker is still writing its buffers when the next step starts
         let localError: unknown;
         try {
-          local = localGradients(params, cfg, loss, input.subarray(0, n), target.subarray(0, n), rows);
+          local = localGradients(params, vars, cfg, loss, input.subarray(0, n), target.subarray(0, n), rows);
         } catch (err) {
           localError = err;
         }
